@@ -38,8 +38,9 @@ void *tw_alloc(const tw_allocator *a, size_t size)
 void *tw_calloc(const tw_allocator *a, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) return NULL;
-    void *p = tw_alloc(a, count * size);
-    if (p) memset(p, 0, (count * size) ? count * size : 1);
+    size_t bytes = count * size;
+    void *p = tw_alloc(a, bytes);
+    if (p && bytes) memset(p, 0, bytes);
     return p;
 }
 
