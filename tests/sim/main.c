@@ -1,0 +1,2 @@
+#include "test.h"
+int main(int argc, char **argv) { return test_main(argc, argv); }
