@@ -1,1 +1,67 @@
-/* placeholder: being written */
+/* `twin check`: load a scene with everything the simulation validates, then
+ * print what it holds. */
+#include <string.h>
+
+#include "app_internal.h"
+
+tw_status tw_app_check(const char *scene_path, FILE *out, tw_diag *diag)
+{
+    tw_app_session s;
+    tw_app_open_desc od = { .scene_path = scene_path };
+    tw_status st = tw_app_session_open(&od, &s, diag);
+    if (st) return st;
+
+    uint32_t by_kind[TW_KIND_COUNT] = { 0 };
+    uint32_t by_component[TW_ECS_MAX_COMPONENTS + 1] = { 0 };
+    uint32_t cap = tw_ecs_entity_capacity(s.world);
+    for (uint32_t i = 0; i < cap; i++) {
+        tw_entity e = tw_ecs_entity_at(s.world, i);
+        if (tw_entity_is_null(e)) continue;
+        tw_kind k = tw_ecs_entity_kind(s.world, e);
+        if ((unsigned)k < TW_KIND_COUNT) by_kind[k]++;
+        tw_component comps[TW_ECS_MAX_COMPONENTS];
+        uint32_t n = tw_ecs_entity_components(s.world, e, comps, TW_ECS_MAX_COMPONENTS);
+        for (uint32_t c = 0; c < n && c < TW_ECS_MAX_COMPONENTS; c++) by_component[comps[c].id]++;
+    }
+    const tw_scene_settings *set = &s.scene.settings;
+    fprintf(out, "%s: ok\n", scene_path);
+    fprintf(out, "scene \"%s\": %u entities, dt %g s, duration %g s, seed %llu, %u KPIs\n", s.scene.name,
+            tw_ecs_entity_count(s.world), set->dt, set->duration, (unsigned long long)set->seed, s.scene.kpi_count);
+    fprintf(out, "entities by kind:\n");
+    for (int k = 0; k < TW_KIND_COUNT; k++)
+        if (by_kind[k]) fprintf(out, "  %-10s %u\n", tw_kind_name((tw_kind)k), by_kind[k]);
+    fprintf(out, "components:\n");
+    for (uint32_t c = 1; c <= tw_ecs_component_count(s.world); c++) {
+        if (!by_component[c]) continue;
+        const tw_ecs_component_info *info = tw_ecs_component_get_info(s.world, (tw_component){ c });
+        fprintf(out, "  %-10s %u\n", info->name, by_component[c]);
+    }
+    /* Warnings: things that load but are probably not what the author meant. */
+    uint32_t warnings = 0;
+    const tw_sim_components *ids = tw_sim_component_ids(s.sim);
+    for (uint32_t i = 0; i < cap; i++) {
+        tw_entity e = tw_ecs_entity_at(s.world, i);
+        if (tw_entity_is_null(e)) continue;
+        char path[TW_ECS_PATH_MAX];
+        if (tw_ecs_entity_path(s.world, e, path, sizeof path) < 0) strcpy(path, "?");
+        if (tw_ecs_has(s.world, e, ids->space) && !tw_ecs_has(s.world, e, ids->shape)) {
+            fprintf(out, "warning: %s: a Space without a Shape has no area or volume\n", path);
+            warnings++;
+        }
+        if (tw_ecs_has(s.world, e, ids->agent) && !tw_ecs_has(s.world, e, ids->body)) {
+            fprintf(out, "warning: %s: an Agent without a Body cannot move\n", path);
+            warnings++;
+        }
+        const Shape *shape = tw_ecs_get(s.world, e, ids->shape);
+        if (shape && (shape->kind == TW_SHAPE_EXTRUSION || shape->kind == TW_SHAPE_POLYLINE) &&
+            shape->point_count < (shape->kind == TW_SHAPE_EXTRUSION ? 3u : 2u)) {
+            fprintf(out, "warning: %s: the Shape has too few points for a %s\n", path,
+                    shape->kind == TW_SHAPE_EXTRUSION ? "footprint" : "polyline");
+            warnings++;
+        }
+    }
+    fprintf(out, "%u warning%s\n", warnings, warnings == 1 ? "" : "s");
+    if (diag) diag->warnings = (int)warnings;
+    tw_app_session_close(&s);
+    return TW_OK;
+}
