@@ -101,8 +101,8 @@ void twj_describe_syntax_error(const char *text, size_t length, size_t offset, c
     /* cJSON clamps an error past the end to the last byte; a text that stops
      * inside a string or container is best reported at its end. */
     int at_end = offset >= length || (scan->unterminated && offset + 1 >= length &&
-                                      (scan->unterminated == 1 || strchr(" \t\r\n,:[{\"0123456789.eE+-",
-                                                                         text[length - 1])));
+                                      (scan->unterminated == 1 ||
+                                       (text[length - 1] && strchr(" \t\r\n,:[{\"0123456789.eE+-", text[length - 1]))));
     if (at_end && scan->unterminated) {
         int line, col;
         twj_line_col(text, length, scan->open_offset, &line, &col);
@@ -276,7 +276,7 @@ static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int skip_number(walker *w)
 {
     size_t start = w->pos, end = start;
-    while (end < w->length && strchr("0123456789+-.eE", w->text[end]) && w->text[end]) end++;
+    while (end < w->length && w->text[end] && strchr("0123456789+-.eE", w->text[end])) end++;
     const char *p = w->text + start, *e = w->text + end;
     int ok = 1;
     if (p < e && *p == '-') p++;
@@ -402,13 +402,14 @@ void twj_line_col(const char *text, size_t length, size_t offset, int *line, int
 {
     int l = 1, c = 1;
     if (offset > length) offset = length;
-    for (size_t i = 0; i < offset; i++) {
+    size_t bom = twj_bom_length(text, length);
+    for (size_t i = bom < offset ? bom : offset; i < offset; i++) {
         unsigned char b = (unsigned char)text[i];
         if (b == '\n') {
             l++;
             c = 1;
-        } else if ((b & 0xC0) != 0x80 && !(i < 3 && twj_bom_length(text, length) > i)) {
-            c++; /* count characters, not UTF-8 continuation bytes (nor the BOM) */
+        } else if ((b & 0xC0) != 0x80) {
+            c++; /* count characters, not UTF-8 continuation bytes */
         }
     }
     *line = l;
