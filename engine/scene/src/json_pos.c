@@ -256,7 +256,7 @@ static int skip_string(walker *w)
             w->pos++;
             if (w->pos >= w->length) break;
             char e = w->text[w->pos];
-            if (!strchr("\"\\/bfnrtu", e)) {
+            if (!e || !strchr("\"\\/bfnrtu", e)) {
                 w->err->offset = w->pos - 1;
                 snprintf(w->err->message, sizeof w->err->message,
                          "invalid escape '\\%c' in a string: JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX",
@@ -414,4 +414,83 @@ void twj_line_col(const char *text, size_t length, size_t offset, int *line, int
     }
     *line = l;
     *column = c;
+}
+
+/* ---- paths for text that does not parse --------------------------------- */
+
+enum { PATH_LEVELS = 128 };
+
+typedef struct path_level {
+    char type;        /* '{' or '[' */
+    char expect_key;  /* object: the next string is a key */
+    char has_key;
+    size_t index;     /* array: items before this one */
+    size_t key_off, key_len;
+} path_level;
+
+/* Appends a member segment: .name, or ["odd key"] when it is not a plain word. */
+static void append_key(char *out, size_t size, size_t *n, const char *key, size_t len)
+{
+    int plain = len > 0;
+    for (size_t i = 0; i < len && plain; i++) {
+        char c = key[i];
+        plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-' ||
+                (i > 0 && c >= '0' && c <= '9');
+    }
+    int w = plain ? snprintf(out + *n, size - *n, ".%.*s", (int)len, key)
+                  : snprintf(out + *n, size - *n, "[\"%.*s\"]", (int)len, key);
+    if (w > 0) *n = *n + (size_t)w < size ? *n + (size_t)w : size - 1;
+}
+
+void twj_path_key(char *out, size_t size, const char *key)
+{
+    size_t n = strlen(out);
+    if (n + 1 < size) append_key(out, size, &n, key, strlen(key));
+}
+
+void twj_path_at(const char *text, size_t length, size_t offset, char *out, size_t size)
+{
+    path_level lv[PATH_LEVELS];
+    size_t depth = 0;
+    if (offset > length) offset = length;
+    for (size_t i = twj_bom_length(text, length); i < offset; i++) {
+        char c = text[i];
+        path_level *top = depth > 0 && depth <= PATH_LEVELS ? &lv[depth - 1] : NULL;
+        if (c == '"') {
+            size_t start = i + 1;
+            for (i++; i < length && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
+            if (top && top->type == '{' && top->expect_key) {
+                top->has_key = 1;
+                top->key_off = start;
+                top->key_len = (i < length ? i : length) - start;
+                if (top->key_len > 64) top->key_len = 64;
+            }
+            if (i >= offset) break;
+        } else if (c == '{' || c == '[') {
+            if (depth < PATH_LEVELS) lv[depth] = (path_level){ c, c == '{', 0, 0, 0, 0 };
+            depth++;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        } else if (c == ',' && top) {
+            if (top->type == '[') top->index++;
+            else top->expect_key = 1, top->has_key = 0;
+        } else if (c == ':' && top && top->type == '{') {
+            top->expect_key = 0;
+        }
+    }
+    size_t n = 0;
+    if (size == 0) return;
+    out[0] = '\0';
+    int w = snprintf(out, size, "$");
+    n = w > 0 && (size_t)w < size ? (size_t)w : 0;
+    for (size_t d = 0; d < depth && d < PATH_LEVELS && n + 1 < size; d++) {
+        if (lv[d].type == '{') {
+            if (lv[d].has_key) append_key(out, size, &n, text + lv[d].key_off, lv[d].key_len);
+        } else {
+            w = snprintf(out + n, size - n, "[%zu]", lv[d].index);
+            if (w > 0) n = n + (size_t)w < size ? n + (size_t)w : size - 1;
+        }
+    }
+    if (depth > PATH_LEVELS && n + 4 < size) memcpy(out + n, "...", 4);
 }

@@ -72,6 +72,13 @@ bool twj_map_value_offset(const twj_map *m, const cJSON *node, size_t *offset);
  * and nodes not in the map. */
 bool twj_map_key_offset(const twj_map *m, const cJSON *node, size_t *offset);
 
+/* Best-effort JSON path ("$.entities[0].name") of the place at offset in a
+ * text that may not parse; used for syntax errors. */
+void twj_path_at(const char *text, size_t length, size_t offset, char *out, size_t size);
+/* Appends a member segment for key to the path in out (".key", or ["key"]
+ * when the key is not a plain word). */
+void twj_path_key(char *out, size_t size, const char *key);
+
 /* 1-based line and column of a byte offset; columns count UTF-8 characters. */
 void twj_line_col(const char *text, size_t length, size_t offset, int *line, int *column);
 
