@@ -72,10 +72,11 @@ static tw_status apply(tw_ecs_world *w, const ecs_cmd *c, const void *payload)
         }
         break;
     case ECS_CMD_ADD:
-        st = ecs_add_now(w, slot, c->comp, NULL, NULL);
-        break;
     case ECS_CMD_SET:
-        st = ecs_add_now(w, slot, c->comp, payload, NULL);
+        st = ecs_add_now(w, slot, c->comp, c->op == ECS_CMD_SET ? payload : NULL, NULL);
+        if (st)
+            TW_LOG(&w->log, TW_LOG_ERROR, "ecs", "out of memory: the deferred %s of %s on entity %u was dropped",
+                   c->op == ECS_CMD_SET ? "set" : "add", w->comps[c->comp].info.name, (unsigned)slot);
         break;
     case ECS_CMD_REMOVE:
         ecs_remove_now(w, slot, c->comp);

@@ -37,28 +37,40 @@ typedef struct ecs_table {
     uint8_t column_of[TW_ECS_MAX_COMPONENTS + 1];        /* component id -> column, ECS_NO_COLUMN if absent */
     uint32_t add_edge[TW_ECS_MAX_COMPONENTS + 1];        /* cached target table + 1; 0 unknown */
     uint32_t remove_edge[TW_ECS_MAX_COMPONENTS + 1];
-    void *block;                                         /* the one allocation behind every column */
-    size_t block_size;
+    /* Each column is its own allocation, grown with realloc: a big column
+     * then moves by remapping pages instead of copying and faulting them
+     * in again. raw differs from columns[i] only for over-aligned types. */
+    void *raw[TW_ECS_MAX_COMPONENTS];
+    size_t raw_bytes[TW_ECS_MAX_COMPONENTS];
+    uint32_t column_align[TW_ECS_MAX_COMPONENTS];
+    size_t entity_bytes;
 } ecs_table;
 
 /* An entity slot. alive: the slot holds a live entity; otherwise row is the
- * next free slot. table is ECS_NONE while a deferred create is pending. */
+ * next free slot. table is ECS_NONE while a deferred create is pending. The
+ * kind lives here rather than in ecs_hier to keep both small: a million
+ * entities touch these arrays once each, and fresh pages are not free. */
 typedef struct ecs_record {
     uint32_t table;
     uint32_t row;
     uint32_t gen;
-    uint32_t alive;
+    uint8_t alive;
+    uint8_t kind;
+    uint16_t unused;
 } ecs_record;
 
-/* Hierarchy data of a slot; parent/child/sibling links are slots (ECS_NONE for none). */
+/* Hierarchy links of a slot (ECS_NONE for none). */
 typedef struct ecs_hier {
     uint32_t parent;
     uint32_t first_child, last_child;
     uint32_t next, prev;
-    uint32_t kind;
+} ecs_hier;
+
+/* Names and external ids, allocated only once a world uses them. */
+typedef struct ecs_strs {
     char *name;     /* NULL when unnamed */
     char *ext_id;   /* NULL when none */
-} ecs_hier;
+} ecs_strs;
 
 enum ecs_cmd_op { ECS_CMD_CREATE = 1, ECS_CMD_ADD, ECS_CMD_SET, ECS_CMD_REMOVE, ECS_CMD_DESTROY };
 
@@ -71,6 +83,8 @@ struct tw_ecs_world {
 
     ecs_record *records;
     ecs_hier *hier;
+    ecs_strs *strs;         /* strs_cap entries, NULL until the first name or id */
+    uint32_t strs_cap;
     uint32_t slot_count;    /* slots ever used: the entity capacity */
     uint32_t record_cap, hier_cap;
     uint32_t free_head;     /* first free slot, ECS_NONE when none */
@@ -83,6 +97,11 @@ struct tw_ecs_world {
     uint32_t map_cap;
 
     uint64_t structure_version;
+
+    /* The last mask created with, and its table: skips the lookup when a
+     * loader creates many entities alike. */
+    uint64_t create_mask;
+    uint32_t create_table;
 
     /* deferred commands */
     int defer_depth;

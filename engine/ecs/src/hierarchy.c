@@ -71,14 +71,30 @@ static void list_append(tw_ecs_world *w, uint32_t s, uint32_t parent)
     *last = s;
 }
 
+/* A freed slot always has its strings released, so a reused one starts clean. */
 void ecs_hier_init_slot(tw_ecs_world *w, uint32_t slot)
 {
     ecs_hier *h = &w->hier[slot];
     h->parent = h->first_child = h->last_child = h->next = h->prev = ECS_NONE;
-    h->kind = TW_KIND_NONE;
-    h->name = NULL;
-    h->ext_id = NULL;
     list_append(w, slot, ECS_NONE);
+}
+
+static const char *slot_name(const tw_ecs_world *w, uint32_t s)
+{
+    return s < w->strs_cap ? w->strs[s].name : NULL;
+}
+
+/* Makes w->strs cover slot s (zeroed where new). */
+static tw_status strs_ensure(tw_ecs_world *w, uint32_t s)
+{
+    if (s < w->strs_cap) return TW_OK;
+    uint32_t ncap = w->hier_cap;
+    ecs_strs *p = tw_realloc(&w->alloc, w->strs, (size_t)w->strs_cap * sizeof *p, (size_t)ncap * sizeof *p);
+    if (!p) return TW_ERR_NOMEM;
+    memset(p + w->strs_cap, 0, (size_t)(ncap - w->strs_cap) * sizeof *p);
+    w->strs = p;
+    w->strs_cap = ncap;
+    return TW_OK;
 }
 
 static void name_key(char *out, size_t size, uint32_t parent, const char *name)
@@ -92,17 +108,19 @@ enum { KEY_MAX = TW_ECS_NAME_MAX + 16 };
 void ecs_hier_release(tw_ecs_world *w, uint32_t slot)
 {
     ecs_hier *h = &w->hier[slot];
-    if (h->name) {
+    ecs_strs none = { NULL, NULL };
+    ecs_strs *x = slot < w->strs_cap ? &w->strs[slot] : &none;
+    if (x->name) {
         char key[KEY_MAX];
-        name_key(key, sizeof key, h->parent, h->name);
+        name_key(key, sizeof key, h->parent, x->name);
         tw_strmap_remove(&w->names, key);
-        tw_free(&w->alloc, h->name, strlen(h->name) + 1);
-        h->name = NULL;
+        tw_free(&w->alloc, x->name, strlen(x->name) + 1);
+        x->name = NULL;
     }
-    if (h->ext_id) {
-        tw_strmap_remove(&w->ext_ids, h->ext_id);
-        tw_free(&w->alloc, h->ext_id, strlen(h->ext_id) + 1);
-        h->ext_id = NULL;
+    if (x->ext_id) {
+        tw_strmap_remove(&w->ext_ids, x->ext_id);
+        tw_free(&w->alloc, x->ext_id, strlen(x->ext_id) + 1);
+        x->ext_id = NULL;
     }
     list_unlink(w, slot);
     h->parent = ECS_NONE;
@@ -110,12 +128,11 @@ void ecs_hier_release(tw_ecs_world *w, uint32_t slot)
 
 void ecs_hier_fini(tw_ecs_world *w)
 {
-    for (uint32_t s = 0; s < w->slot_count; s++) {
-        if (!w->records[s].alive) continue;
-        ecs_hier *h = &w->hier[s];
-        if (h->name) tw_free(&w->alloc, h->name, strlen(h->name) + 1);
-        if (h->ext_id) tw_free(&w->alloc, h->ext_id, strlen(h->ext_id) + 1);
-        h->name = h->ext_id = NULL;
+    for (uint32_t s = 0; s < w->strs_cap; s++) {
+        ecs_strs *x = &w->strs[s];
+        if (x->name) tw_free(&w->alloc, x->name, strlen(x->name) + 1);
+        if (x->ext_id) tw_free(&w->alloc, x->ext_id, strlen(x->ext_id) + 1);
+        x->name = x->ext_id = NULL;
     }
     tw_strmap_fini(&w->names);
     tw_strmap_fini(&w->ext_ids);
@@ -137,7 +154,10 @@ tw_status tw_ecs_entity_set_name(tw_ecs_world *w, tw_entity e, const char *name)
     if (!name_valid(name)) return TW_ERR_INVALID;
     uint32_t s = (uint32_t)e.id;
     ecs_hier *h = &w->hier[s];
-    if (h->name && strcmp(h->name, name) == 0) return TW_OK;
+    const char *old = slot_name(w, s);
+    if (old ? strcmp(old, name) == 0 : !name[0]) return TW_OK;
+    if (strs_ensure(w, s) != TW_OK) return TW_ERR_NOMEM;
+    ecs_strs *x = &w->strs[s];
     char key[KEY_MAX];
     char *copy = NULL;
     if (name[0]) {
@@ -150,12 +170,12 @@ tw_status tw_ecs_entity_set_name(tw_ecs_world *w, tw_entity e, const char *name)
             return TW_ERR_NOMEM;
         }
     }
-    if (h->name) {
-        name_key(key, sizeof key, h->parent, h->name);
+    if (x->name) {
+        name_key(key, sizeof key, h->parent, x->name);
         tw_strmap_remove(&w->names, key);
-        tw_free(&w->alloc, h->name, strlen(h->name) + 1);
+        tw_free(&w->alloc, x->name, strlen(x->name) + 1);
     }
-    h->name = copy;
+    x->name = copy;
     w->structure_version++;
     return TW_OK;
 }
@@ -163,7 +183,7 @@ tw_status tw_ecs_entity_set_name(tw_ecs_world *w, tw_entity e, const char *name)
 const char *tw_ecs_entity_name(const tw_ecs_world *w, tw_entity e)
 {
     if (!ecs_record_of(w, e)) return "";
-    const char *n = w->hier[(uint32_t)e.id].name;
+    const char *n = slot_name(w, (uint32_t)e.id);
     return n ? n : "";
 }
 
@@ -181,12 +201,13 @@ tw_status tw_ecs_entity_set_parent(tw_ecs_world *w, tw_entity e, tw_entity paren
     }
     ecs_hier *h = &w->hier[s];
     if (h->parent == p) return TW_OK;
-    if (h->name) {
+    const char *name = slot_name(w, s);
+    if (name) {
         char key[KEY_MAX];
-        name_key(key, sizeof key, p, h->name);
+        name_key(key, sizeof key, p, name);
         if (tw_strmap_get(&w->names, key, NULL)) return TW_ERR_INVALID;
         if (tw_strmap_put(&w->names, key, e.id) != TW_OK) return TW_ERR_NOMEM;
-        name_key(key, sizeof key, h->parent, h->name);
+        name_key(key, sizeof key, h->parent, name);
         tw_strmap_remove(&w->names, key);
     }
     list_unlink(w, s);
@@ -225,13 +246,13 @@ void tw_ecs_entity_set_kind(tw_ecs_world *w, tw_entity e, tw_kind kind)
     TW_CHECK((unsigned)kind < TW_KIND_COUNT, "tw_ecs_entity_set_kind was given kind %d, which is not a tw_kind.",
              (int)kind);
     if (!ecs_record_of(w, e)) return;
-    w->hier[(uint32_t)e.id].kind = (uint32_t)kind;
+    w->records[(uint32_t)e.id].kind = (uint8_t)kind;
 }
 
 tw_kind tw_ecs_entity_kind(const tw_ecs_world *w, tw_entity e)
 {
     if (!ecs_record_of(w, e)) return TW_KIND_NONE;
-    return (tw_kind)w->hier[(uint32_t)e.id].kind;
+    return (tw_kind)w->records[(uint32_t)e.id].kind;
 }
 
 /* ---- external ids ---------------------------------------------------------- */
@@ -241,8 +262,11 @@ tw_status tw_ecs_entity_set_external_id(tw_ecs_world *w, tw_entity e, const char
     TW_CHECK(w != NULL, "tw_ecs_entity_set_external_id needs a world: pass the one tw_ecs_world_new returned.");
     TW_CHECK(external_id != NULL, "tw_ecs_entity_set_external_id needs an id: pass \"\" to clear it.");
     if (!ecs_record_of(w, e)) return TW_ERR_INVALID;
-    ecs_hier *h = &w->hier[(uint32_t)e.id];
-    if (h->ext_id && strcmp(h->ext_id, external_id) == 0) return TW_OK;
+    uint32_t s = (uint32_t)e.id;
+    const char *old = s < w->strs_cap ? w->strs[s].ext_id : NULL;
+    if (old ? strcmp(old, external_id) == 0 : !external_id[0]) return TW_OK;
+    if (strs_ensure(w, s) != TW_OK) return TW_ERR_NOMEM;
+    ecs_strs *h = &w->strs[s];
     char *copy = NULL;
     if (external_id[0]) {
         if (tw_strmap_get(&w->ext_ids, external_id, NULL)) return TW_ERR_INVALID; /* another entity has it */
@@ -258,13 +282,15 @@ tw_status tw_ecs_entity_set_external_id(tw_ecs_world *w, tw_entity e, const char
         tw_free(&w->alloc, h->ext_id, strlen(h->ext_id) + 1);
     }
     h->ext_id = copy;
+    w->structure_version++; /* lookups by id change, as they do when names change */
     return TW_OK;
 }
 
 const char *tw_ecs_entity_external_id(const tw_ecs_world *w, tw_entity e)
 {
     if (!ecs_record_of(w, e)) return "";
-    const char *x = w->hier[(uint32_t)e.id].ext_id;
+    uint32_t s = (uint32_t)e.id;
+    const char *x = s < w->strs_cap ? w->strs[s].ext_id : NULL;
     return x ? x : "";
 }
 
@@ -284,14 +310,14 @@ int tw_ecs_entity_path(const tw_ecs_world *w, tw_entity e, char *out, size_t out
     if (!ecs_record_of(w, e)) return -1;
     size_t len = 0;
     for (uint32_t s = (uint32_t)e.id; s != ECS_NONE; s = w->hier[s].parent) {
-        const char *n = w->hier[s].name;
+        const char *n = slot_name(w, s);
         len += (n ? strlen(n) : 0) + (w->hier[s].parent != ECS_NONE ? 1 : 0);
     }
     if (!out || len + 1 > out_size) return -1;
     out[len] = '\0';
     size_t end = len;
     for (uint32_t s = (uint32_t)e.id; s != ECS_NONE; s = w->hier[s].parent) {
-        const char *n = w->hier[s].name;
+        const char *n = slot_name(w, s);
         size_t nl = n ? strlen(n) : 0;
         end -= nl;
         memcpy(out + end, n ? n : "", nl);
@@ -332,6 +358,6 @@ tw_entity tw_ecs_entity_ancestor_of_kind(const tw_ecs_world *w, tw_entity e, tw_
 {
     if (!ecs_record_of(w, e)) return TW_ENTITY_NULL;
     for (uint32_t s = (uint32_t)e.id; s != ECS_NONE; s = w->hier[s].parent)
-        if (w->hier[s].kind == (uint32_t)kind) return ecs_handle(w, s);
+        if (w->records[s].kind == (uint8_t)kind) return ecs_handle(w, s);
     return TW_ENTITY_NULL;
 }

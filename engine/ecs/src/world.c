@@ -22,6 +22,7 @@ tw_ecs_world *tw_ecs_world_new(const tw_ecs_world_desc *desc)
     w->alloc = alloc;
     if (desc && desc->log) w->log = *desc->log;
     w->free_head = ECS_NONE;
+    w->create_table = ECS_NONE;
     w->root_first = w->root_last = ECS_NONE;
     tw_strmap_init(&w->names, &w->alloc);
     tw_strmap_init(&w->ext_ids, &w->alloc);
@@ -46,6 +47,7 @@ void tw_ecs_world_free(tw_ecs_world *w)
     tw_free(&w->alloc, w->map_vals, (size_t)w->map_cap * sizeof *w->map_vals);
     tw_free(&w->alloc, w->records, (size_t)w->record_cap * sizeof *w->records);
     tw_free(&w->alloc, w->hier, (size_t)w->hier_cap * sizeof *w->hier);
+    tw_free(&w->alloc, w->strs, (size_t)w->strs_cap * sizeof *w->strs);
     ecs_components_fini(w);
     tw_allocator a = w->alloc;
     tw_free(&a, w, sizeof *w);
@@ -58,9 +60,23 @@ uint64_t tw_ecs_world_structure_version(const tw_ecs_world *w) { return w->struc
 
 static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
+/* Copies one value; the common small sizes become plain moves. */
+static inline void copy_value(void *dst, const void *src, uint32_t size)
+{
+    switch (size) {
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    case 12: memcpy(dst, src, 12); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, size); break;
+    }
+}
+
+
 static void table_free(tw_ecs_world *w, ecs_table *t)
 {
-    tw_free(&w->alloc, t->block, t->block_size);
+    for (uint32_t i = 0; i < t->column_count; i++) tw_free(&w->alloc, t->raw[i], t->raw_bytes[i]);
+    tw_free(&w->alloc, t->entities, t->entity_bytes);
     tw_free(&w->alloc, t, sizeof *t);
 }
 
@@ -122,6 +138,7 @@ static tw_status table_create(tw_ecs_world *w, uint64_t mask, uint32_t *out)
         t->column_comp[col] = (uint8_t)id;
         t->column_of[id] = (uint8_t)col;
         t->column_size[col] = w->comps[id].info.size;
+        t->column_align[col] = w->comps[id].info.align;
     }
     uint32_t j = map_slot(mask, w->map_cap);
     while (w->map_vals[j] != ECS_NONE) j = (j + 1) & (w->map_cap - 1);
@@ -143,8 +160,35 @@ tw_status ecs_table_for_mask(tw_ecs_world *w, uint64_t mask, uint32_t *out)
     return table_create(w, mask, out);
 }
 
-/* Grows the table's block to hold need rows: one allocation, columns at
- * 64-byte boundaries so a query's loops vectorise on aligned data. */
+/* Grows one column to hold cap rows. Types aligned to at most 16 bytes (what
+ * malloc gives) grow in place with realloc; over-aligned ones are copied. */
+static tw_status column_grow(tw_ecs_world *w, ecs_table *t, uint32_t i, uint32_t cap)
+{
+    size_t bytes = (size_t)cap * t->column_size[i];
+    size_t usable = t->raw[i] ? t->raw_bytes[i] - (size_t)(t->columns[i] - (uint8_t *)t->raw[i]) : 0;
+    if (bytes <= usable) return TW_OK;
+    if (t->column_align[i] <= 16) {
+        void *p = tw_realloc(&w->alloc, t->raw[i], t->raw_bytes[i], bytes);
+        if (!p) return TW_ERR_NOMEM;
+        t->raw[i] = p;
+        t->columns[i] = p;
+        t->raw_bytes[i] = bytes;
+        return TW_OK;
+    }
+    size_t align = t->column_align[i];
+    unsigned char *p = tw_alloc(&w->alloc, bytes + align);
+    if (!p) return TW_ERR_NOMEM;
+    unsigned char *col = (unsigned char *)round_up((size_t)(uintptr_t)p, align);
+    if (t->count) memcpy(col, t->columns[i], (size_t)t->count * t->column_size[i]);
+    tw_free(&w->alloc, t->raw[i], t->raw_bytes[i]);
+    t->raw[i] = p;
+    t->columns[i] = col;
+    t->raw_bytes[i] = bytes + align;
+    return TW_OK;
+}
+
+/* Makes room for need rows. On failure some columns may have grown; each
+ * column remembers its own size, so that is harmless. */
 static tw_status table_reserve(tw_ecs_world *w, ecs_table *t, uint32_t need)
 {
     if (need <= t->cap) return TW_OK;
@@ -153,28 +197,15 @@ static tw_status table_reserve(tw_ecs_world *w, ecs_table *t, uint32_t need)
     if (ncap64 < need) ncap64 = need;
     if (ncap64 > UINT32_MAX) ncap64 = UINT32_MAX;
     uint32_t ncap = (uint32_t)ncap64;
-    size_t offsets[TW_ECS_MAX_COMPONENTS];
-    size_t total = (size_t)ncap * sizeof(tw_entity);
-    for (uint32_t i = 0; i < t->column_count; i++) {
-        total = round_up(total, ECS_COLUMN_ALIGN);
-        offsets[i] = total;
-        total += (size_t)ncap * t->column_size[i];
+    size_t ebytes = (size_t)ncap * sizeof(tw_entity);
+    if (ebytes > t->entity_bytes) {
+        tw_entity *e = tw_realloc(&w->alloc, t->entities, t->entity_bytes, ebytes);
+        if (!e) return TW_ERR_NOMEM;
+        t->entities = e;
+        t->entity_bytes = ebytes;
     }
-    size_t block_size = total + ECS_COLUMN_ALIGN;
-    unsigned char *block = tw_alloc(&w->alloc, block_size);
-    if (!block) return TW_ERR_NOMEM;
-    unsigned char *base = (unsigned char *)round_up((size_t)(uintptr_t)block, ECS_COLUMN_ALIGN);
-    tw_entity *ents = (tw_entity *)base;
-    if (t->count) memcpy(ents, t->entities, (size_t)t->count * sizeof *ents);
-    for (uint32_t i = 0; i < t->column_count; i++) {
-        uint8_t *col = base + offsets[i];
-        if (t->count) memcpy(col, t->columns[i], (size_t)t->count * t->column_size[i]);
-        t->columns[i] = col;
-    }
-    tw_free(&w->alloc, t->block, t->block_size);
-    t->block = block;
-    t->block_size = block_size;
-    t->entities = ents;
+    for (uint32_t i = 0; i < t->column_count; i++)
+        if (column_grow(w, t, i, ncap) != TW_OK) return TW_ERR_NOMEM;
     t->cap = ncap;
     return TW_OK;
 }
@@ -188,7 +219,7 @@ static void table_swap_remove(tw_ecs_world *w, ecs_table *t, uint32_t row)
         t->entities[row] = moved;
         for (uint32_t i = 0; i < t->column_count; i++) {
             uint32_t sz = t->column_size[i];
-            memcpy(t->columns[i] + (size_t)row * sz, t->columns[i] + (size_t)last * sz, sz);
+            copy_value(t->columns[i] + (size_t)row * sz, t->columns[i] + (size_t)last * sz, sz);
         }
         w->records[(uint32_t)moved.id].row = row;
     }
@@ -253,6 +284,7 @@ tw_status ecs_slot_reserve(tw_ecs_world *w, uint32_t *slot)
     }
     ecs_record *r = &w->records[s];
     r->alive = 1;
+    r->kind = TW_KIND_NONE;
     r->table = ECS_NONE;
     r->row = 0;
     ecs_hier_init_slot(w, s);
@@ -274,6 +306,21 @@ void ecs_slot_release(tw_ecs_world *w, uint32_t slot)
     w->live_count--;
 }
 
+/* Appends a row for slot to table ti, which has room, at default values. */
+static void table_append_default(tw_ecs_world *w, uint32_t ti, uint32_t slot)
+{
+    ecs_table *t = w->tables[ti];
+    uint32_t row = t->count++;
+    t->entities[row] = ecs_handle(w, slot);
+    for (uint32_t i = 0; i < t->column_count; i++) {
+        uint32_t sz = t->column_size[i];
+        copy_value(t->columns[i] + (size_t)row * sz, w->comps[t->column_comp[i]].info.defaults, sz);
+    }
+    w->records[slot].table = ti;
+    w->records[slot].row = row;
+    w->structure_version++;
+}
+
 /* Puts a reserved slot's entity into the table for mask, at default values. */
 tw_status ecs_place_pending(tw_ecs_world *w, uint32_t slot, uint64_t mask)
 {
@@ -282,15 +329,7 @@ tw_status ecs_place_pending(tw_ecs_world *w, uint32_t slot, uint64_t mask)
     if (st) return st;
     ecs_table *t = w->tables[ti];
     if ((st = table_reserve(w, t, t->count + 1))) return st;
-    uint32_t row = t->count++;
-    t->entities[row] = ecs_handle(w, slot);
-    for (uint32_t i = 0; i < t->column_count; i++) {
-        uint32_t sz = t->column_size[i];
-        memcpy(t->columns[i] + (size_t)row * sz, w->comps[t->column_comp[i]].info.defaults, sz);
-    }
-    w->records[slot].table = ti;
-    w->records[slot].row = row;
-    w->structure_version++;
+    table_append_default(w, ti, slot);
     return TW_OK;
 }
 
@@ -323,11 +362,17 @@ static tw_entity create_masked(tw_ecs_world *w, uint64_t mask)
     }
     /* Make room in the table before taking a slot, so a failure undoes nothing. */
     uint32_t ti;
-    if (ecs_table_for_mask(w, mask, &ti) != TW_OK) return TW_ENTITY_NULL;
+    if (mask == w->create_mask && w->create_table != ECS_NONE) {
+        ti = w->create_table;
+    } else {
+        if (ecs_table_for_mask(w, mask, &ti) != TW_OK) return TW_ENTITY_NULL;
+        w->create_mask = mask;
+        w->create_table = ti;
+    }
     ecs_table *t = w->tables[ti];
-    if (table_reserve(w, t, t->count + 1) != TW_OK) return TW_ENTITY_NULL;
+    if (t->count == t->cap && table_reserve(w, t, t->count + 1) != TW_OK) return TW_ENTITY_NULL;
     if (ecs_slot_reserve(w, &slot) != TW_OK) return TW_ENTITY_NULL;
-    ecs_place_pending(w, slot, mask); /* cannot fail now */
+    table_append_default(w, ti, slot);
     return ecs_handle(w, slot);
 }
 
@@ -347,10 +392,13 @@ tw_status tw_ecs_entity_create_bulk(tw_ecs_world *w, const tw_component *compone
                                     uint32_t count, tw_entity *out)
 {
     TW_CHECK(w != NULL, "tw_ecs_entity_create_bulk needs a world: pass the one tw_ecs_world_new returned.");
-    TW_CHECK(w->defer_depth == 0,
-             "tw_ecs_entity_create_bulk was called while the world is deferred: create in bulk outside "
-             "defer_begin/defer_end, or create one by one.");
     uint64_t mask = mask_of(w, components, component_count, "tw_ecs_entity_create_bulk");
+    if (w->defer_depth > 0) {
+        TW_LOG(&w->log, TW_LOG_ERROR, "ecs",
+               "tw_ecs_entity_create_bulk was called while the world is deferred: create in bulk outside "
+               "defer_begin/defer_end, or create one by one");
+        return TW_ERR_STATE;
+    }
     if (count == 0) return TW_OK;
     uint32_t ti;
     tw_status st = ecs_table_for_mask(w, mask, &ti);
@@ -381,6 +429,7 @@ tw_status tw_ecs_entity_create_bulk(tw_ecs_world *w, const tw_component *compone
         }
         ecs_record *r = &recs[s];
         r->alive = 1;
+        r->kind = TW_KIND_NONE;
         r->table = ti;
         r->row = first + i;
         tw_entity e = { ((uint64_t)r->gen << 32) | s };
@@ -389,8 +438,6 @@ tw_status tw_ecs_entity_create_bulk(tw_ecs_world *w, const tw_component *compone
         /* Inline root-list append: the loop runs a million times in big scenes. */
         ecs_hier *h = &hier[s];
         h->parent = h->first_child = h->last_child = h->next = ECS_NONE;
-        h->kind = TW_KIND_NONE;
-        h->name = h->ext_id = NULL;
         h->prev = prev_root;
         if (prev_root == ECS_NONE)
             w->root_first = s;
@@ -464,8 +511,10 @@ static tw_status entity_move(tw_ecs_world *w, uint32_t slot, uint32_t dst_index)
     ecs_record *r = &w->records[slot];
     ecs_table *src = w->tables[r->table];
     ecs_table *dst = w->tables[dst_index];
-    tw_status st = table_reserve(w, dst, dst->count + 1);
-    if (st) return st;
+    if (dst->count == dst->cap) {
+        tw_status st = table_reserve(w, dst, dst->count + 1);
+        if (st) return st;
+    }
     uint32_t row = dst->count++;
     uint32_t src_row = r->row;
     dst->entities[row] = src->entities[src_row];
@@ -473,7 +522,7 @@ static tw_status entity_move(tw_ecs_world *w, uint32_t slot, uint32_t dst_index)
         uint32_t c = dst->column_comp[i], sz = dst->column_size[i];
         uint8_t sc = src->column_of[c];
         const void *from = sc != ECS_NO_COLUMN ? src->columns[sc] + (size_t)src_row * sz : w->comps[c].info.defaults;
-        memcpy(dst->columns[i] + (size_t)row * sz, from, sz);
+        copy_value(dst->columns[i] + (size_t)row * sz, from, sz);
     }
     table_swap_remove(w, src, src_row);
     r->table = dst_index;
