@@ -200,6 +200,7 @@ static const tw_field agent_fields[] = {
     FLD_D(Agent, trip_started, TW_TYPE_F32, "s", "when the current trip began"),
     FLD_D(Agent, trips, TW_TYPE_U32, NULL, "trips completed"),
     FLD_D(Agent, trip_time_total, TW_TYPE_F64, "s", "time spent on completed trips"),
+    FLD_D(Agent, busy_until, TW_TYPE_F64, "s", "on the stairs or dwelling at a stop until then"),
 };
 static const Agent agent_default = { .type = TW_AGENT_PERSON, .max_speed = 1.3f, .arrive_hour = 8.5f,
                                      .leave_hour = 17.5f, .meetings = 2 };

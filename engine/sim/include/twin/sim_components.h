@@ -216,6 +216,7 @@ typedef struct Agent {
     float trip_started;       /* s, derived */
     uint32_t trips;           /* derived */
     double trip_time_total;   /* s, derived */
+    double busy_until;        /* s, derived: on the stairs (walking) or dwelling at a stop (idle) until then */
 } Agent;
 
 /* A node of a storey's walking graph. A waypoint in a doorway names its door;
