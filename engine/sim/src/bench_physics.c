@@ -159,7 +159,7 @@ typedef struct bare_run {
 static tw_status bare_build(const bench_setup *b, bare_run *r, const tw_allocator *alloc)
 {
     memset(r, 0, sizeof *r);
-    r->space = cpSpaceNew();
+    r->space = tw_sim_physics_space_new();
     r->bodies = tw_calloc(alloc, b->n, sizeof *r->bodies);
     r->shapes = tw_calloc(alloc, b->n, sizeof *r->shapes);
     r->drive = tw_calloc(alloc, b->n, sizeof *r->drive);

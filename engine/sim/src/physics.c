@@ -14,8 +14,12 @@
  * the spaces with an awake body, copy results back (physics_step). A
  * structural change in the world (structure version) rebuilds the arrays;
  * a change to storeys, walls, doors or conveyors rebuilds every space. */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <chipmunk/chipmunk.h>
 #include <chipmunk/chipmunk_structs.h>
@@ -94,6 +98,38 @@ struct tw_sim_physics {
     uint64_t version;
     tw_ecs_query q_storey, q_wall, q_door, q_conveyor, q_body;
 };
+
+/* Debian's Chipmunk is a debug build: the first cpSpaceInit in a process
+ * printf()s a two-line banner to stdout, which would corrupt output meant
+ * for pipes (`twin fmt`, `twin bench` JSON lines). The library prints it once
+ * per process (its own static flag), so the first space is made with stdout
+ * pointed at /dev/null. */
+static void silence_chipmunk_banner(void)
+{
+    static int done; /* process-wide by nature: it mirrors the library's own flag */
+    if (done) return;
+    done = 1;
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (saved < 0 || null_fd < 0) {
+        if (saved >= 0) close(saved);
+        if (null_fd >= 0) close(null_fd);
+        return;
+    }
+    dup2(null_fd, STDOUT_FILENO);
+    cpSpaceFree(cpSpaceNew());
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(null_fd);
+}
+
+struct cpSpace *tw_sim_physics_space_new(void)
+{
+    silence_chipmunk_banner();
+    return cpSpaceNew();
+}
 
 void tw_sim_physics_space_configure(struct cpSpace *space)
 {
@@ -276,7 +312,7 @@ static tw_status build_spaces(tw_sim *s, tw_diag *diag)
             phys_space *ps = &p->spaces[p->space_count];
             ps->storey = it.entities[i];
             ps->elevation = st[i].elevation;
-            ps->space = cpSpaceNew();
+            ps->space = tw_sim_physics_space_new();
             if (!ps->space) return TW_ERR_NOMEM;
             tw_sim_physics_space_configure(ps->space);
             p->space_count++;

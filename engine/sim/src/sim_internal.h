@@ -92,6 +92,8 @@ struct cpSpace;
  * capture, so seek and continuous play both call this at keyframe boundaries
  * and then step identically. */
 tw_status tw_sim_physics_rebuild(tw_sim *s);
+/* cpSpaceNew, with the debug build's stdout banner silenced. */
+struct cpSpace *tw_sim_physics_space_new(void);
 /* The settings every space gets (iterations, damping, sleeping); the physics
  * benchmark gives its bare baseline space the same. */
 void tw_sim_physics_space_configure(struct cpSpace *space);
