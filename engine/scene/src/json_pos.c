@@ -84,79 +84,6 @@ tw_status twj_text_check(const char *text, size_t length, uint32_t max_depth, tw
     return TW_OK;
 }
 
-static size_t skip_space_back(const char *text, size_t offset)
-{
-    while (offset > 0) {
-        unsigned char c = (unsigned char)text[offset - 1];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
-        offset--;
-    }
-    return offset;
-}
-
-void twj_describe_syntax_error(const char *text, size_t length, size_t offset, const twj_scan *scan,
-                               twj_error *err)
-{
-    char where[64];
-    /* cJSON clamps an error past the end to the last byte; a text that stops
-     * inside a string or container is best reported at its end. */
-    int at_end = offset >= length || (scan->unterminated && offset + 1 >= length &&
-                                      (scan->unterminated == 1 ||
-                                       (text[length - 1] && strchr(" \t\r\n,:[{\"0123456789.eE+-", text[length - 1]))));
-    if (at_end && scan->unterminated) {
-        int line, col;
-        twj_line_col(text, length, scan->open_offset, &line, &col);
-        snprintf(where, sizeof where, "line %d, column %d", line, col);
-        err->offset = length;
-        if (scan->unterminated == 1)
-            snprintf(err->message, sizeof err->message,
-                     "unexpected end of file inside the string that starts at %s (is the file truncated?)", where);
-        else
-            snprintf(err->message, sizeof err->message,
-                     "unexpected end of file: the %s opened at %s is not closed%s (is the file truncated?)",
-                     scan->open_char == '{' ? "object" : "array", where,
-                     scan->depth > 1 ? ", nor are the ones around it" : "");
-        return;
-    }
-    if (offset >= length) {
-        err->offset = length;
-        snprintf(err->message, sizeof err->message,
-                 length == 0 || skip_space_back(text, length) == twj_bom_length(text, length)
-                     ? "the file is empty: expected a JSON object"
-                     : "unexpected end of file: expected a JSON value");
-        return;
-    }
-    err->offset = offset;
-    unsigned char c = (unsigned char)text[offset];
-    size_t before = skip_space_back(text, offset);
-    char prev = before > 0 ? text[before - 1] : '\0';
-    if ((c == '}' || c == ']') && prev == ',') {
-        snprintf(err->message, sizeof err->message, "unexpected '%c' after a comma: JSON allows no trailing comma",
-                 c);
-    } else if (c == '}' || c == ']') {
-        snprintf(err->message, sizeof err->message, "unexpected '%c': it does not close an open %s", c,
-                 c == '}' ? "object (is a bracket mismatched?)" : "array (is a bracket mismatched?)");
-    } else if (c == '/' && offset + 1 < length && (text[offset + 1] == '/' || text[offset + 1] == '*')) {
-        snprintf(err->message, sizeof err->message, "comments are not allowed in JSON");
-    } else if (c == '\'') {
-        snprintf(err->message, sizeof err->message, "unexpected \"'\": JSON strings use double quotes");
-    } else if ((c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' ||
-                c == 'n') &&
-               (prev == '"' || prev == '}' || prev == ']' || prev == 'e' || prev == 'l' ||
-                (prev >= '0' && prev <= '9'))) {
-        snprintf(err->message, sizeof err->message, "unexpected '%c': is a ',' or ':' missing before it?", c);
-    } else if (c == ',' || c == ':') {
-        snprintf(err->message, sizeof err->message, "unexpected '%c': expected a value here", c);
-    } else if (c >= 0x21 && c < 0x7f) {
-        snprintf(err->message, sizeof err->message,
-                 "unexpected '%c': expected a JSON value (a string in double quotes, a number, true, false, null, "
-                 "an object or an array)",
-                 c);
-    } else {
-        snprintf(err->message, sizeof err->message, "unexpected byte 0x%02x: expected a JSON value", c);
-    }
-}
-
 /* ---- lockstep walk ------------------------------------------------------ */
 
 typedef struct walker {
@@ -325,7 +252,7 @@ static int skip_literal(walker *w, const char *lit)
 static int walk(walker *w, const cJSON *node, size_t key)
 {
     if (skip_ws(w)) return -1;
-    put(w->map, node, w->pos, key);
+    if (w->map) put(w->map, node, w->pos, key);
     switch (node->type & 0xFF) {
     case cJSON_Object: {
         if (expect(w, '{')) return -1;
@@ -353,6 +280,25 @@ static int walk(walker *w, const cJSON *node, size_t key)
     }
 }
 
+/* Walks text and tree together, recording into m when it is not NULL. */
+static tw_status walk_all(twj_map *m, const char *text, size_t length, const cJSON *root, twj_error *err)
+{
+    walker w = { text, length, twj_bom_length(text, length), m, err };
+    if (walk(&w, root, (size_t)NO_KEY) == 0 && skip_ws(&w) == 0) {
+        if (w.pos == length) return TW_OK;
+        /* cJSON stops after the first value; anything after it is an error. */
+        err->offset = w.pos;
+        snprintf(err->message, sizeof err->message,
+                 "unexpected text after the end of the JSON document (one file holds one object)");
+    }
+    return TW_ERR_PARSE;
+}
+
+tw_status twj_check_tree(const char *text, size_t length, const cJSON *root, twj_error *err)
+{
+    return walk_all(NULL, text, length, root, err);
+}
+
 tw_status twj_map_build(twj_map *m, const tw_allocator *alloc, const char *text, size_t length,
                         const cJSON *root, twj_error *err)
 {
@@ -363,16 +309,9 @@ tw_status twj_map_build(twj_map *m, const tw_allocator *alloc, const char *text,
     m->slots = tw_calloc(&m->alloc, cap, sizeof *m->slots);
     if (!m->slots) return TW_ERR_NOMEM;
     m->cap = cap;
-    walker w = { text, length, twj_bom_length(text, length), m, err };
-    if (walk(&w, root, (size_t)NO_KEY) == 0 && skip_ws(&w) == 0) {
-        if (w.pos == length) return TW_OK;
-        /* cJSON stops after the first value; anything after it is an error. */
-        err->offset = w.pos;
-        snprintf(err->message, sizeof err->message,
-                 "unexpected text after the end of the JSON document (one file holds one object)");
-    }
-    twj_map_fini(m);
-    return TW_ERR_PARSE;
+    tw_status st = walk_all(m, text, length, root, err);
+    if (st) twj_map_fini(m);
+    return st;
 }
 
 void twj_map_fini(twj_map *m)
@@ -416,17 +355,176 @@ void twj_line_col(const char *text, size_t length, size_t offset, int *line, int
     *column = c;
 }
 
-/* ---- paths for text that does not parse --------------------------------- */
+/* ---- text that does not parse ------------------------------------------- */
 
 enum { PATH_LEVELS = 128 };
 
 typedef struct path_level {
-    char type;        /* '{' or '[' */
-    char expect_key;  /* object: the next string is a key */
-    char has_key;
-    size_t index;     /* array: items before this one */
+    char type;       /* '{' or '[' */
+    char expect_key; /* object: after '{' or ',' and before ':' */
+    char has_key;    /* object: the key of the current member was read */
+    size_t index;    /* array: items before the current one */
     size_t key_off, key_len;
 } path_level;
+
+/* Where the text up to offset leaves us: the open containers, outermost
+ * first (only the first PATH_LEVELS are kept, *depth counts them all). */
+static void scan_to(const char *text, size_t length, size_t offset, path_level *lv, size_t *depth_out)
+{
+    size_t depth = 0;
+    if (offset > length) offset = length;
+    for (size_t i = twj_bom_length(text, length); i < offset; i++) {
+        char c = text[i];
+        path_level *top = depth > 0 && depth <= PATH_LEVELS ? &lv[depth - 1] : NULL;
+        if (c == '"') {
+            size_t start = i + 1;
+            for (i++; i < length && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
+            if (top && top->type == '{' && top->expect_key && !top->has_key) {
+                top->has_key = 1;
+                top->key_off = start;
+                top->key_len = (i < length ? i : length) - start;
+                if (top->key_len > 64) top->key_len = 64;
+            }
+        } else if (c == '{' || c == '[') {
+            if (depth < PATH_LEVELS) lv[depth] = (path_level){ c, c == '{', 0, 0, 0, 0 };
+            depth++;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        } else if (c == ',' && top) {
+            if (top->type == '[') {
+                top->index++;
+            } else {
+                top->expect_key = 1;
+                top->has_key = 0;
+            }
+        } else if (c == ':' && top && top->type == '{') {
+            top->expect_key = 0;
+        }
+    }
+    *depth_out = depth;
+}
+
+static size_t skip_space_back(const char *text, size_t offset)
+{
+    while (offset > 0) {
+        unsigned char c = (unsigned char)text[offset - 1];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        offset--;
+    }
+    return offset;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* In a text that ends inside a container, is cJSON's error at offset just
+ * the end arriving too soon? cJSON puts an error past the end on the last
+ * byte, so look at what the text ends with. */
+static int ends_cut_short(const char *text, size_t length, size_t offset)
+{
+    static const char *const literals[] = { "true", "false", "null" };
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = length - offset;
+        if (offset < length && n < strlen(literals[i]) && memcmp(text + offset, literals[i], n) == 0) return 1;
+    }
+    if (offset + 1 < length) return 0;
+    char last = text[length - 1];
+    if (last && strchr(" \t\r\n,:[{\"0123456789.eE+-", last)) return 1;
+    if (last == '}' || last == ']') {
+        /* A bracket that closes what it should is fine; the end is not. */
+        path_level lv[PATH_LEVELS];
+        size_t depth = 0;
+        scan_to(text, length, length - 1, lv, &depth);
+        return depth > 0 && (depth > PATH_LEVELS || lv[depth - 1].type == (last == '}' ? '{' : '['));
+    }
+    return 0;
+}
+
+void twj_describe_syntax_error(const char *text, size_t length, size_t offset, const twj_scan *scan,
+                               twj_error *err)
+{
+    char where[64];
+    /* Only whitespace left: the text ended too soon. */
+    size_t rest = offset;
+    while (rest < length && is_space(text[rest])) rest++;
+    if (rest >= length) offset = length;
+    /* cJSON clamps an error past the end to the last byte, and reports a
+     * failed string one byte past its start: a text that stops inside a
+     * string or container is best reported at its end. */
+    int at_end = offset >= length || (scan->unterminated == 1 && offset >= scan->open_offset) ||
+                 (scan->unterminated == 2 && ends_cut_short(text, length, offset));
+    if (at_end && scan->unterminated) {
+        int line, col;
+        twj_line_col(text, length, scan->open_offset, &line, &col);
+        snprintf(where, sizeof where, "line %d, column %d", line, col);
+        err->offset = length;
+        if (scan->unterminated == 1)
+            snprintf(err->message, sizeof err->message,
+                     "unexpected end of file inside the string that starts at %s (is the file truncated?)", where);
+        else
+            snprintf(err->message, sizeof err->message,
+                     "unexpected end of file: the %s opened at %s is not closed%s (is the file truncated?)",
+                     scan->open_char == '{' ? "object" : "array", where,
+                     scan->depth > 1 ? ", nor are the ones around it" : "");
+        return;
+    }
+    if (offset >= length) {
+        err->offset = length;
+        snprintf(err->message, sizeof err->message, "%s",
+                 skip_space_back(text, length) <= twj_bom_length(text, length)
+                     ? "the file is empty: expected a JSON object"
+                     : "unexpected end of file: expected a JSON value");
+        return;
+    }
+    /* Where an object key should start, cJSON reports the byte after the
+     * offending one. */
+    path_level lv[PATH_LEVELS];
+    size_t depth = 0;
+    int want_key = 0;
+    if (offset > 0 && !is_space(text[offset - 1]) && text[offset - 1] != '"') {
+        scan_to(text, length, offset - 1, lv, &depth);
+        if (depth > 0 && depth <= PATH_LEVELS && lv[depth - 1].type == '{' && lv[depth - 1].expect_key &&
+            !lv[depth - 1].has_key) {
+            offset--;
+            want_key = 1;
+        }
+    }
+    err->offset = offset;
+    unsigned char c = (unsigned char)text[offset];
+    size_t before = skip_space_back(text, offset);
+    char prev = before > 0 ? text[before - 1] : '\0';
+    if ((c == '}' || c == ']') && prev == ',') {
+        snprintf(err->message, sizeof err->message, "unexpected '%c' after a comma: JSON allows no trailing comma",
+                 c);
+    } else if (c == '/' && offset + 1 < length && (text[offset + 1] == '/' || text[offset + 1] == '*')) {
+        snprintf(err->message, sizeof err->message, "comments are not allowed in JSON");
+    } else if (c == '\'') {
+        snprintf(err->message, sizeof err->message, "unexpected \"'\": JSON strings use double quotes");
+    } else if (want_key) {
+        snprintf(err->message, sizeof err->message, "unexpected '%c': expected a key (a string in double quotes)",
+                 c);
+    } else if (c == '}' || c == ']') {
+        snprintf(err->message, sizeof err->message, "unexpected '%c'%s", c,
+                 prev == ':' ? ": expected a value after ':'" : ": is a bracket mismatched?");
+    } else if ((c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' ||
+                c == 'n') &&
+               (prev == '"' || prev == '}' || prev == ']' || prev == 'e' || prev == 'l' ||
+                (prev >= '0' && prev <= '9'))) {
+        snprintf(err->message, sizeof err->message, "unexpected '%c': is a ',' or ':' missing before it?", c);
+    } else if (c == ',' || c == ':') {
+        snprintf(err->message, sizeof err->message, "unexpected '%c': expected a value", c);
+    } else if (c == '\\' ) {
+        snprintf(err->message, sizeof err->message,
+                 "invalid escape in a string: JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
+    } else if (c >= 0x21 && c < 0x7f) {
+        snprintf(err->message, sizeof err->message,
+                 "unexpected '%c': expected a JSON value (a string in double quotes, a number, true, false, null, "
+                 "an object or an array)",
+                 c);
+    } else {
+        snprintf(err->message, sizeof err->message, "unexpected byte 0x%02x: expected a JSON value", c);
+    }
+}
 
 /* Appends a member segment: .name, or ["odd key"] when it is not a plain word. */
 static void append_key(char *out, size_t size, size_t *n, const char *key, size_t len)
@@ -450,40 +548,12 @@ void twj_path_key(char *out, size_t size, const char *key)
 
 void twj_path_at(const char *text, size_t length, size_t offset, char *out, size_t size)
 {
+    if (size == 0) return;
     path_level lv[PATH_LEVELS];
     size_t depth = 0;
-    if (offset > length) offset = length;
-    for (size_t i = twj_bom_length(text, length); i < offset; i++) {
-        char c = text[i];
-        path_level *top = depth > 0 && depth <= PATH_LEVELS ? &lv[depth - 1] : NULL;
-        if (c == '"') {
-            size_t start = i + 1;
-            for (i++; i < length && text[i] != '"'; i++)
-                if (text[i] == '\\') i++;
-            if (top && top->type == '{' && top->expect_key) {
-                top->has_key = 1;
-                top->key_off = start;
-                top->key_len = (i < length ? i : length) - start;
-                if (top->key_len > 64) top->key_len = 64;
-            }
-            if (i >= offset) break;
-        } else if (c == '{' || c == '[') {
-            if (depth < PATH_LEVELS) lv[depth] = (path_level){ c, c == '{', 0, 0, 0, 0 };
-            depth++;
-        } else if ((c == '}' || c == ']') && depth > 0) {
-            depth--;
-        } else if (c == ',' && top) {
-            if (top->type == '[') top->index++;
-            else top->expect_key = 1, top->has_key = 0;
-        } else if (c == ':' && top && top->type == '{') {
-            top->expect_key = 0;
-        }
-    }
-    size_t n = 0;
-    if (size == 0) return;
-    out[0] = '\0';
+    scan_to(text, length, offset, lv, &depth);
     int w = snprintf(out, size, "$");
-    n = w > 0 && (size_t)w < size ? (size_t)w : 0;
+    size_t n = w > 0 && (size_t)w < size ? (size_t)w : 0;
     for (size_t d = 0; d < depth && d < PATH_LEVELS && n + 1 < size; d++) {
         if (lv[d].type == '{') {
             if (lv[d].has_key) append_key(out, size, &n, text + lv[d].key_off, lv[d].key_len);

@@ -4,7 +4,9 @@
  * in text order. twj_map_build walks the original text with a small
  * tokenizer in lockstep with the parsed tree and records, for every node,
  * the byte offset of its value and (for object members) of its key, so a
- * diagnostic can say file:line:column. The same walk rejects what cJSON lets
+ * diagnostic can say file:line:column. The map costs memory in proportion to
+ * the document, so the loader builds it only once it has something to report.
+ * The same walk, without the map (twj_check_tree), rejects what cJSON lets
  * through but JSON forbids (numbers such as +1 or 01, raw control characters),
  * so a scene twin accepts is JSON every other tool accepts too.
  *
@@ -59,6 +61,10 @@ tw_status twj_text_check(const char *text, size_t length, uint32_t max_depth, tw
  * offset, such as the end of a truncated file). */
 void twj_describe_syntax_error(const char *text, size_t length, size_t offset, const twj_scan *scan,
                                twj_error *err);
+
+/* Checks that text (which cJSON parsed into root) is standard JSON, with
+ * nothing after the document: TW_ERR_PARSE with err otherwise. */
+tw_status twj_check_tree(const char *text, size_t length, const cJSON *root, twj_error *err);
 
 /* Records every node of root (parsed from text) in m. TW_ERR_PARSE with err
  * for non-standard JSON that cJSON accepted; TW_ERR_NOMEM when the allocator
