@@ -20,11 +20,13 @@ typedef void (*test_fn)(void);
 typedef struct test_case { const char *name; test_fn fn; } test_case;
 
 enum { TEST_MAX_CASES = 512 };
-static test_case test_cases[TEST_MAX_CASES];
-static int test_case_count;
-static int test_failed_checks;
-static int test_skipped_flag;
-static char test_skip_reason[256];
+/* One registry per executable, however many files add cases: weak (not
+ * static) so every translation unit that includes this header shares it. */
+__attribute__((weak)) test_case test_cases[TEST_MAX_CASES];
+__attribute__((weak)) int test_case_count;
+__attribute__((weak)) int test_failed_checks;
+__attribute__((weak)) int test_skipped_flag;
+__attribute__((weak)) char test_skip_reason[256];
 
 static inline void test_register(const char *name, test_fn fn)
 {

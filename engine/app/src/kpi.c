@@ -83,9 +83,12 @@ tw_status tw_kpi_sampler_new(tw_ecs_world *w, const tw_scene_kpi *kpis, uint32_t
         slot->def = kpis[i];
         st = tw_ecs_field_resolve(w, kpis[i].field, &slot->ref, diag);
         if (st) {
-            char msg[TW_DIAG_MSG_MAX];
-            snprintf(msg, sizeof msg, "KPI \"%s\": %s", kpis[i].name, diag ? diag->message : "bad field");
-            tw_diag_set(diag, "%s", msg);
+            if (diag) {
+                /* Prefix the resolver's message with the KPI's name. */
+                char msg[TW_DIAG_MSG_MAX];
+                memcpy(msg, diag->message, sizeof msg);
+                tw_diag_set(diag, "KPI \"%.60s\": %.400s", kpis[i].name, msg);
+            }
             break;
         }
         if (kpis[i].entity[0]) {

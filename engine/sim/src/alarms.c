@@ -138,6 +138,7 @@ tw_status tw_sim_alarms_new(tw_sim *s, tw_diag *diag)
     tw_status st = tw_ecs_query_init(s->world, &al->q_alarm, &d);
     if (st) return st;
     tw_diag local;
+    tw_diag_clear(&local);
     return rebuild(s, diag ? diag : &local);
 }
 
