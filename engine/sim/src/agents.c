@@ -540,7 +540,7 @@ static int route_to(tw_sim *s, agent_rec *r, const int32_t *goals, uint32_t goal
     double now = tw_sim_now(s);
     int was_walking = a->state == TW_AGENT_WALKING;
     if (len < 0) {
-        if (a->state != TW_AGENT_WAITING && !was_walking) a->trip_started = (float)now;
+        if (a->state != TW_AGENT_WAITING && !was_walking) a->trip_started = now;
         a->state = TW_AGENT_WAITING;
         a->path_length = 0;
         if (goal_count == 1) a->goal = tw_sim_nav_node_entity(ag->nav, goals[0]);
@@ -561,7 +561,7 @@ static int route_to(tw_sim *s, agent_rec *r, const int32_t *goals, uint32_t goal
     }
     memcpy(a->path, path, k * sizeof *path);
     a->path_length = k;
-    if (a->state == TW_AGENT_IDLE) a->trip_started = (float)now;
+    if (a->state == TW_AGENT_IDLE) a->trip_started = now;
     a->state = TW_AGENT_WALKING;
     return 1;
 }
@@ -617,7 +617,7 @@ static void person_decide(tw_sim *s, agent_rec *r, int retry)
             return;
         }
         enter_at(s, r, r->plan.entrance);
-        a->trip_started = (float)tw_sim_now(s);
+        a->trip_started = tw_sim_now(s);
         if (want != r->plan.entrance) route_to(s, r, &want, 1);
         return;
     }

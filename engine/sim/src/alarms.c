@@ -183,10 +183,10 @@ void tw_sim_alarms_step(tw_sim *s)
         }
     }
     double now = tw_sim_now(s);
-    /* Alarm.since is float seconds, rounded by up to half a float ulp (a
-     * relative 6e-8): allow that much so a condition that has held for
-     * exactly min_duration (since 1.7, now 2.7) counts at that tick. */
-    double slack = 1.2e-7 * fabs(now) + 1e-9;
+    /* now is tick * dt, which is not exact in binary (1.7 and 2.7 are not):
+     * a relative slack keeps a condition that has held for exactly
+     * min_duration from missing its tick by a rounding error. */
+    double slack = 1e-12 * fabs(now) + 1e-9;
     for (size_t i = 0; i < al->count; i++) {
         const tw_alarm_item *item = &al->items[i];
         if (!item->value) continue;
@@ -198,7 +198,7 @@ void tw_sim_alarms_step(tw_sim *s)
             if (!beyond) break;
             /* Then on into PENDING: a zero min_duration activates at once. */
             a->state = TW_ALARM_PENDING;
-            a->since = (float)now;
+            a->since = now;
             /* fall through */
         case TW_ALARM_PENDING:
             if (!beyond) {

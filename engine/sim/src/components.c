@@ -163,7 +163,7 @@ static const Conveyor conveyor_default = { 0.5f, 1, 0 };
 
 static const tw_field part_fields[] = {
     FLD(Part, conveyor, TW_TYPE_ENTITY, NULL, "conveyor it rides"),
-    FLD(Part, made_at, TW_TYPE_F32, "s", "simulated time it was made"),
+    FLD(Part, made_at, TW_TYPE_F64, "s", "simulated time it was made"),
 };
 static const Part part_default = { { 0 }, 0.0f };
 
@@ -197,7 +197,7 @@ static const tw_field agent_fields[] = {
       "path_length", TW_FIELD_DERIVED, "waypoints still to visit" },
     FLD_D(Agent, path_length, TW_TYPE_U32, NULL, "used entries of path"),
     FLD_D(Agent, route_position, TW_TYPE_U32, NULL, "next route entry"),
-    FLD_D(Agent, trip_started, TW_TYPE_F32, "s", "when the current trip began"),
+    FLD_D(Agent, trip_started, TW_TYPE_F64, "s", "when the current trip began"),
     FLD_D(Agent, trips, TW_TYPE_U32, NULL, "trips completed"),
     FLD_D(Agent, trip_time_total, TW_TYPE_F64, "s", "time spent on completed trips"),
     FLD_D(Agent, busy_until, TW_TYPE_F64, "s", "on the stairs or dwelling at a stop until then"),
@@ -236,7 +236,7 @@ static const tw_field alarm_fields[] = {
     FLD(Alarm, min_duration, TW_TYPE_F32, "s", "how long the condition must hold"),
     FLD(Alarm, severity, TW_TYPE_I32, NULL, "0 info, 1 warning, 2 critical"),
     FLD_E(Alarm, state, alarm_states, TW_FIELD_DERIVED, "normal, pending or active"),
-    FLD_D(Alarm, since, TW_TYPE_F32, "s", "when the condition began"),
+    FLD_D(Alarm, since, TW_TYPE_F64, "s", "when the condition began"),
     FLD_D(Alarm, activations, TW_TYPE_U32, NULL, "times it became active"),
 };
 static const Alarm alarm_default = { .use_high = 1, .high = 0.0f, .hysteresis = 0.0f, .min_duration = 0.0f,

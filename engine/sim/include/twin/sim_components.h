@@ -172,7 +172,7 @@ typedef struct Conveyor {
 /* A part riding a conveyor. */
 typedef struct Part {
     tw_entity conveyor;
-    float made_at;            /* s of simulated time */
+    double made_at;           /* s of simulated time */
 } Part;
 
 /* A rigid body on its storey's floor plan (mirrors the physics engine each tick). */
@@ -213,7 +213,7 @@ typedef struct Agent {
     tw_entity path[TW_AGENT_MAX_PATH]; /* derived: waypoints still to visit */
     uint32_t path_length;     /* derived */
     uint32_t route_position;  /* derived */
-    float trip_started;       /* s, derived */
+    double trip_started;      /* s, derived */
     uint32_t trips;           /* derived */
     double trip_time_total;   /* s, derived */
     double busy_until;        /* s, derived: on the stairs (walking) or dwelling at a stop (idle) until then */
@@ -264,7 +264,7 @@ typedef struct Alarm {
     float min_duration;       /* s */
     int32_t severity;         /* 0 info, 1 warning, 2 critical */
     int32_t state;            /* tw_alarm_state, derived */
-    float since;              /* s, derived: when the condition began */
+    double since;             /* s, derived: when the condition began */
     uint32_t activations;     /* derived */
 } Alarm;
 
