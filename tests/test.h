@@ -77,12 +77,14 @@ static inline const char *test_data_path(const char *rel, char *buf, size_t size
 #ifdef TWIN_SOURCE_DIR
     char fallback[1024];
     if (!dir) {
-        snprintf(fallback, sizeof fallback, "%s/../shared/data", TWIN_SOURCE_DIR);
+        int m = snprintf(fallback, sizeof fallback, "%s/../shared/data", TWIN_SOURCE_DIR);
+        if (m < 0 || (size_t)m >= sizeof fallback) return NULL;
         dir = fallback;
     }
 #endif
     if (!dir) return NULL;
-    snprintf(buf, size, "%s/%s", dir, rel);
+    int n = snprintf(buf, size, "%s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= size) return NULL;
     FILE *f = fopen(buf, "rb");
     if (!f) return NULL;
     fclose(f);
