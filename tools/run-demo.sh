@@ -18,3 +18,16 @@ build/release/twin run "$scene" --out "$out" "$@"
 echo
 echo "twin: output is in $(pwd)/$out:"
 ls -l "$out"
+if command -v python3 >/dev/null 2>&1; then
+  # A few headline figures from summary.json (KPIs aggregated over the building).
+  python3 - "$out/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("\nheadline KPIs (final value over the run):")
+for name, k in s["kpis"].items():
+    if name.endswith(("_temp", "_co2")):
+        continue  # one column per room: see kpis.csv
+    v = k["final"]
+    print(f"  {name:26s} {v:>12.6g} {k['unit']}" if isinstance(v, (int, float)) else f"  {name:26s} {'-':>12}")
+PY
+fi
