@@ -43,22 +43,6 @@ static void sb_put(sbuf *b, const char *fmt, ...)
 static uint32_t fcount(const tw_field *f) { return f->count ? f->count : 1; }
 static uint32_t ftuple(const tw_field *f) { return f->tuple ? f->tuple : 1; }
 
-/* The scene writer's number format: shortest round trip, no exponent for whole numbers. */
-static void fmt_float(char *out, size_t size, double v, int single)
-{
-    int p = 1;
-    for (; p <= 17; p++) {
-        snprintf(out, size, "%.*g", p, v);
-        double r = strtod(out, NULL);
-        if (single ? (float)r == (float)v : r == v) break;
-    }
-    const char *e = strchr(out, 'e');
-    if (e) {
-        int exponent = atoi(e + 1);
-        if (exponent >= p && exponent < 17) snprintf(out, size, "%.*g", exponent + 1, v);
-    }
-}
-
 static void put_scalar(sbuf *b, const tw_field *f, const unsigned char *data, uint32_t scalar)
 {
     const unsigned char *p = data + f->offset + scalar * tw_type_size(f->type);
@@ -67,14 +51,14 @@ static void put_scalar(sbuf *b, const tw_field *f, const unsigned char *data, ui
     case TW_TYPE_F32: {
         float v;
         memcpy(&v, p, sizeof v);
-        fmt_float(num, sizeof num, v, 1);
+        tw_scene_format_number(num, sizeof num, v, true);
         sb_put(b, "%s", num);
         break;
     }
     case TW_TYPE_F64: {
         double v;
         memcpy(&v, p, sizeof v);
-        fmt_float(num, sizeof num, v, 0);
+        tw_scene_format_number(num, sizeof num, v, false);
         sb_put(b, "%s", num);
         break;
     }

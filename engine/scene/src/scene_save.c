@@ -103,7 +103,7 @@ static void close_block(saver *S, int level, bool first, char c)
 /* The shortest %.*g that reads back (through strtod, then float for F32) to
  * v, widened where %g would switch to an exponent for a whole number
  * (1500 rather than 1.5e+03), which is how people write such values. */
-static void format_float(char *out, size_t size, double v, bool single)
+void tw_scene_format_number(char *out, size_t size, double v, bool single)
 {
     int p = 1;
     for (; p <= 17; p++) {
@@ -193,14 +193,14 @@ static tw_status write_scalar(saver *S, const tw_ecs_component_info *info, const
         memcpy(&v, p, sizeof v);
         if (!isfinite(v))
             return fail(S, TW_ERR_INVALID, "%s.%s is %g, which JSON cannot hold", info->name, f->name, (double)v);
-        format_float(num, sizeof num, v, true);
+        tw_scene_format_number(num, sizeof num, v, true);
         break;
     }
     case TW_TYPE_F64: {
         double v;
         memcpy(&v, p, sizeof v);
         if (!isfinite(v)) return fail(S, TW_ERR_INVALID, "%s.%s is %g, which JSON cannot hold", info->name, f->name, v);
-        format_float(num, sizeof num, v, false);
+        tw_scene_format_number(num, sizeof num, v, false);
         break;
     }
     case TW_TYPE_I32: {
@@ -414,7 +414,7 @@ static tw_status write_number(saver *S, int level, bool *first, const char *k, d
 {
     if (!isfinite(v)) return fail(S, TW_ERR_INVALID, "the simulation's %s is %g, which JSON cannot hold", what, v);
     char num[64];
-    format_float(num, sizeof num, v, false);
+    tw_scene_format_number(num, sizeof num, v, false);
     key(S, level, first, k);
     puts_(S, num);
     return TW_OK;

@@ -13,6 +13,7 @@
 #ifndef TWIN_SCENE_H
 #define TWIN_SCENE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,5 +84,10 @@ tw_status tw_scene_save_text(const tw_ecs_world *w, const tw_scene *s, char **ou
 tw_status tw_scene_save_file(const tw_ecs_world *w, const tw_scene *s, const char *path, tw_diag *diag);
 
 const char *tw_scene_aggregate_name(tw_scene_aggregate a);
+
+/* How scenes write numbers: the shortest "%.*g" that reads back to v (as a
+ * float when single), without an exponent for whole numbers (1500, not
+ * 1.5e+03). out should hold at least 32 bytes. */
+void tw_scene_format_number(char *out, size_t size, double v, bool single);
 
 #endif
