@@ -8,6 +8,9 @@
 int cli_run(int argc, char **argv, volatile sig_atomic_t *cancel);
 int cli_check(int argc, char **argv);
 int cli_fmt(int argc, char **argv);
+int cli_replay(int argc, char **argv, volatile sig_atomic_t *cancel);
+int cli_log(int argc, char **argv);
+int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel);
 
 /* Prints "twin: <diag>" for a failed load or run to stderr. */
 struct tw_diag;

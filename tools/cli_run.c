@@ -10,7 +10,7 @@
 static void run_usage(FILE *f)
 {
     fprintf(f,
-            "usage: twin run SCENE --out DIR [--duration S] [--seed N] [--quiet]\n"
+            "usage: twin run SCENE --out DIR [--duration S] [--seed N] [--record LOG [--record-sync]] [--quiet]\n"
             "\n"
             "Simulates SCENE headless from its start time and writes into DIR:\n"
             "  kpis.csv      time_s, then one column per KPI, every kpi_interval seconds\n"
@@ -19,6 +19,9 @@ static void run_usage(FILE *f)
             "\n"
             "  --duration S  simulated seconds (default: the scene's simulation.duration)\n"
             "  --seed N      override the scene's seed (same scene + seed = same state_hash)\n"
+            "  --record LOG  write a replay log (inputs, events, a keyframe every keyframe_interval);\n"
+            "                `twin replay SCENE LOG` plays it back, `twin log info LOG` inspects it\n"
+            "  --record-sync fdatasync the log at every flush (survives power loss; slower)\n"
             "  --quiet       no progress bar (it is drawn only on a terminal anyway)\n");
 }
 
@@ -47,6 +50,10 @@ int cli_run(int argc, char **argv, volatile sig_atomic_t *cancel)
             }
             d.has_seed = 1;
             d.seed = v;
+        } else if (!strcmp(a, "--record") && has_value) {
+            d.record_path = argv[++i];
+        } else if (!strcmp(a, "--record-sync")) {
+            d.record_sync = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             quiet = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -81,5 +88,6 @@ int cli_run(int argc, char **argv, volatile sig_atomic_t *cancel)
            r.interrupted ? "interrupted:" : "done:", r.sim_time, r.wall_time, r.real_time_factor,
            (unsigned long long)r.ticks, hash, r.alarm_events);
     printf("output: %s (kpis.csv, events.csv, summary.json)\n", d.out_dir);
+    if (d.record_path) printf("log: %s (%llu bytes)\n", d.record_path, (unsigned long long)r.log_bytes);
     return r.interrupted ? TW_EXIT_INTERRUPTED : TW_EXIT_OK;
 }

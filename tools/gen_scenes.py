@@ -31,7 +31,7 @@ fields with the right types; references resolve; sibling names are unique; links
 (no wall, machine or conveyor crossed except through the door of the link's doorway node, and a
 body of the storey's agent radius clears every obstacle along the link); doorway nodes lie in
 their door's opening; every person's home is a desk inside an office; every space and every
-waypoint is reachable from an entrance (also with the main stair's doors shut); footprints are
+waypoint is reachable from an entrance (also with the main stair's doors locked); footprints are
 counter-clockwise and simple and do not overlap.
 """
 
@@ -73,7 +73,9 @@ SCHEMA = {
               ("occupants", "f32", 0, "D")],
     "Wall": [("exterior", "bool", False, "")],
     "Door": [("wall", "entity", "", ""), ("offset", "f32", 0.0, ""), ("width", "f32", 0.9, ""),
-             ("open", "bool", True, ""), ("locked", "bool", False, ""), ("exit", "bool", False, "")],
+             ("open", "bool", True, ""), ("locked", "bool", False, ""), ("exit", "bool", False, ""),
+             ("self_closing", "bool", False, ""), ("close_delay", "f32", 5.0, ""), ("close_at", "f64", 0, "D"),
+             ("passages", "u32", 0, "D")],
     "Thermal": [("temperature", "f32", 21.0, ""), ("capacitance", "f32", 2.0e6, ""),
                 ("ua", "f32", 60.0, ""), ("gain_equipment", "f32", 200.0, ""),
                 ("gain_per_person", "f32", 75.0, ""), ("comfort_low", "f32", 20.0, ""),
@@ -362,7 +364,7 @@ class StoreyPlan:
         self.path = f"{base}/{name}"
         self.spaces = []      # space entities (their children: equipment, alarms)
         self.walls = []       # dicts: name, points, thickness, height, exterior
-        self.doors = []       # dicts: name, wall, offset, width, exit
+        self.doors = []       # dicts: name, wall, offset, width, exit, open, self_closing
         self.wps = {}         # name -> dict: pos, role, door, portal, exit, links
 
     # -- walls and doors
@@ -370,12 +372,15 @@ class StoreyPlan:
         self.walls.append({"name": name, "points": [list(p) for p in points], "thickness": thickness,
                            "height": height if height is not None else 3.0, "exterior": exterior})
 
-    def door(self, name, at, width=0.9, exit=False):
-        """A door centred on the wall line at plan point `at`; finds the wall and the offset."""
+    def door(self, name, at, width=0.9, exit=False, open=True, self_closing=False):
+        """A door centred on the wall line at plan point `at`; finds the wall and the offset. `open` is
+        its state at the start; people and AGVs open a shut door on their way, and a self-closing one
+        swings shut by itself once its doorway has been clear for Door.close_delay (5 s)."""
         for w in self.walls:
             d, off = polyline_project(w["points"], at)
             if d < 1e-6:
-                self.doors.append({"name": name, "wall": w["name"], "offset": off, "width": width, "exit": exit})
+                self.doors.append({"name": name, "wall": w["name"], "offset": off, "width": width, "exit": exit,
+                                   "open": open, "self_closing": self_closing})
                 return f"{self.path}/doors/{name}"
         raise ValueError(f"door {name}: no wall passes through {at}")
 
@@ -411,7 +416,7 @@ class StoreyPlan:
             Wall=comp("Wall", exterior=w["exterior"]))) for w in self.walls]
         door_ents = [entity(d["name"], "element", comps(
             Door=comp("Door", wall=f"{self.path}/walls/{d['wall']}", offset=r(d["offset"]), width=d["width"],
-                      exit=d["exit"]))) for d in self.doors]
+                      open=d["open"], exit=d["exit"], self_closing=d["self_closing"]))) for d in self.doors]
         wp_ents = []
         for name, w in self.wps.items():
             wp_ents.append(entity(name, "waypoint", comps(
@@ -473,6 +478,9 @@ OFFICE_FLOORS = {
 OPEN_PLAN = {"room-204": 5}            # desks in the open-plan office (others: about 9 m2 a desk)
 DOOR_WIDTH = {"office": 0.9, "meeting": 1.0, "kitchen": 1.0, "server": 0.9, "stair-main": 1.2,
               "stair-fire": 1.0}
+# Fire doors (both stairs) and the server room's door are self-closing and shut: whoever comes
+# through opens them and they swing shut behind. Offices, meeting rooms and the kitchen stand open.
+DOOR_SELF_CLOSING = {"server", "stair-main", "stair-fire"}
 
 
 def room_geometry(side):
@@ -541,7 +549,8 @@ def office_storey(level):
             corridor_xs.add(r(xc))
             room_node = "lobby"
         else:
-            door = st.door(f"d-{name}", (xc, y_door), DOOR_WIDTH[use])
+            shut = use in DOOR_SELF_CLOSING
+            door = st.door(f"d-{name}", (xc, y_door), DOOR_WIDTH[use], open=not shut, self_closing=shut)
             doorway = st.wp(f"door-{name}", (xc, y_door), door=door)
             corridor_xs.add(r(xc))
             if use in ("stair-main", "stair-fire"):
@@ -617,11 +626,12 @@ def office_storey(level):
                   max_cooling=round(50 * area, -1), airflow=0.04),
         Air=comp("Air"))))
 
-    # Floor-1 entrances: the main entrance into the lobby, the side exit at the corridor's east end.
+    # Floor-1 entrances: the main entrance into the lobby, the side exit at the corridor's east end;
+    # both shut and self-closing (people open them coming and going).
     if ground:
-        main = st.door("d-main-entrance", (lxc, 0), 1.8, exit=True)
+        main = st.door("d-main-entrance", (lxc, 0), 1.8, exit=True, open=False, self_closing=True)
         st.link(st.wp("main-entrance", (lxc, 0), role="entrance", door=main, exit=True), "lobby")
-        side = st.door("d-side-exit", (OFFICE_W, corridor_y), 1.2, exit=True)
+        side = st.door("d-side-exit", (OFFICE_W, corridor_y), 1.2, exit=True, open=False, self_closing=True)
         st.wp("side-exit", (OFFICE_W, corridor_y), role="entrance", door=side, exit=True)
 
     # Chain the corridor nodes west to east, and hang each doorway (and the lobby) on its node.
@@ -772,9 +782,10 @@ def factory_scene():
     st = StoreyPlan("plant/factory", "hall", 0.0, HALL_H)
     st.wall("w-exterior", [(0, 0), (HALL_W, 0), (HALL_W, HALL_D), (0, HALL_D), (0, 0)], 0.3, exterior=True,
             height=HALL_H)
-    personnel = st.door("d-personnel", (6, 0), 1.2, exit=True)
+    # The two exits are self-closing and shut; the loading dock's roller door stands open.
+    personnel = st.door("d-personnel", (6, 0), 1.2, exit=True, open=False, self_closing=True)
     dock = st.door("d-dock", (HALL_W, AISLE_C), 4.0)
-    fire = st.door("d-fire-exit", (30, HALL_D), 1.2, exit=True)
+    fire = st.door("d-fire-exit", (30, HALL_D), 1.2, exit=True, open=False, self_closing=True)
 
     # Aisles: a ring around the hall plus a central aisle between the two conveyors. Every
     # station is a spur 2 m off its aisle, so a parked AGV leaves the aisle free.
@@ -1343,7 +1354,7 @@ class Checker:
                     return
 
     # -- reachability ----------------------------------------------------------------------
-    def graph(self, shut=()):
+    def graph(self, closed=()):
         adj = {p: set() for p in self.wps}
         for p, q in self.links:
             adj[p].add(q)
@@ -1355,15 +1366,15 @@ class Checker:
                 adj[t].add(p)
 
         def passable(p):
+            # as the engine routes: a shut door is opened by whoever comes, a locked one stops them
             d = self.wps[p].comps["Waypoint"]["door"]
             if not d or d not in self.ents:
                 return True
-            door = self.ents[d].comps["Door"]
-            return door["open"] and not door["locked"] and d not in shut
+            return not self.ents[d].comps["Door"]["locked"] and d not in closed
         return adj, passable
 
-    def reach(self, starts, shut=()):
-        adj, passable = self.graph(shut)
+    def reach(self, starts, closed=()):
+        adj, passable = self.graph(closed)
         seen = set(s for s in starts if passable(s))
         todo = list(seen)
         while todo:
@@ -1387,16 +1398,16 @@ class Checker:
             for sp, poly in spaces:
                 if not any(point_in_polygon(self.wps[p].xy(), poly) for p in seen if self.wps[p].storey == s):
                     self.err(sp.path, "no reachable waypoint lies in this space")
-        # With the main stair's doors shut, everyone must still get out (by the fire stair).
-        shut = [d for d in self.doors if "stair-main" in d.rsplit("/", 1)[-1]]
-        if shut:
-            out = self.reach(exits, shut)
+        # With the main stair's doors locked, everyone must still get out (by the fire stair).
+        locked = [d for d in self.doors if "stair-main" in d.rsplit("/", 1)[-1]]
+        if locked:
+            out = self.reach(exits, locked)
             stuck = [p for p, e in self.wps.items() if e.comps["Waypoint"]["role"] in ("desk", "meeting", "kitchen")
                      and p not in out]
             for p in stuck:
-                self.err(p, "cannot reach an exit when the main stair's doors are shut")
-            self.notes.append(f"main stair shut ({len(shut)} doors): every desk, meeting and kitchen place "
-                              f"still reaches an exit" if not stuck else "main stair shut: some places are cut off")
+                self.err(p, "cannot reach an exit when the main stair's doors are locked")
+            self.notes.append(f"main stair locked ({len(locked)} doors): every desk, meeting and kitchen place "
+                              f"still reaches an exit" if not stuck else "main stair locked: some places are cut off")
 
     # -- agents -------------------------------------------------------------------------------------
     def check_agents(self):

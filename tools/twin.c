@@ -26,12 +26,18 @@ static void usage(FILE *f)
             "usage: twin <command> [options]\n"
             "\n"
             "commands:\n"
-            "  run SCENE --out DIR [--duration S] [--seed N] [--quiet]\n"
+            "  run SCENE --out DIR [--duration S] [--seed N] [--record LOG] [--quiet]\n"
             "                           simulate headless; writes kpis.csv, events.csv, summary.json\n"
+            "  replay SCENE LOG --out DIR [--from T] [--to T] [--speed X]\n"
+            "                           play a recorded log back headless (seek with --from)\n"
+            "  whatif SCENE LOG --scenario FILE --from T [--to T] --out DIR\n"
+            "                           fork a recorded run, apply a scenario, compare with the baseline\n"
+            "  log info|dump|convert|repair LOG\n"
+            "                           inspect, convert and repair replay logs\n"
             "  check SCENE              validate a scene and print a summary\n"
             "  fmt SCENE [--out FILE | --in-place | --check]\n"
             "                           rewrite a scene in canonical form\n"
-            "  bench ecs|sim|all [--quick]\n"
+            "  bench ecs|sim|replay|all [--quick]\n"
             "                           benchmarks, one JSON object a line\n"
             "  version                  print the version\n"
             "\n"
@@ -91,24 +97,28 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cli_run(argc - 1, argv + 1, &cancel_requested);
     if (!strcmp(cmd, "check")) return cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "fmt")) return cli_fmt(argc - 1, argv + 1);
+    if (!strcmp(cmd, "replay")) return cli_replay(argc - 1, argv + 1, &cancel_requested);
+    if (!strcmp(cmd, "log")) return cli_log(argc - 1, argv + 1);
+    if (!strcmp(cmd, "whatif")) return cli_whatif(argc - 1, argv + 1, &cancel_requested);
     if (!strcmp(cmd, "bench")) {
         if (argc < 3 || !strcmp(argv[2], "--help")) {
-            fprintf(argc < 3 ? stderr : stdout, "usage: twin bench ecs|sim|all [--quick]\n");
+            fprintf(argc < 3 ? stderr : stdout, "usage: twin bench ecs|sim|replay|all [--quick]\n");
             return argc < 3 ? TW_EXIT_USAGE : TW_EXIT_OK;
         }
         const char *suite = argv[2];
         if (!strcmp(suite, "ecs")) return bench_ecs(argc - 2, argv + 2);
         if (!strcmp(suite, "sim")) return bench_sim(argc - 2, argv + 2);
+        if (!strcmp(suite, "replay")) return bench_replay(argc - 2, argv + 2);
         if (!strcmp(suite, "all")) {
             int rc = bench_ecs(argc - 2, argv + 2);
             int rc2 = bench_sim(argc - 2, argv + 2);
-            return rc ? rc : rc2;
+            int rc3 = bench_replay(argc - 2, argv + 2);
+            return rc ? rc : rc2 ? rc2 : rc3;
         }
-        fprintf(stderr, "twin: unknown benchmark suite \"%s\" (ecs, sim, all)\n", suite);
+        fprintf(stderr, "twin: unknown benchmark suite \"%s\" (ecs, sim, replay, all)\n", suite);
         return TW_EXIT_USAGE;
     }
-    if (!strcmp(cmd, "view") || !strcmp(cmd, "replay") || !strcmp(cmd, "whatif") || !strcmp(cmd, "import") ||
-        !strcmp(cmd, "render") || !strcmp(cmd, "log")) {
+    if (!strcmp(cmd, "view") || !strcmp(cmd, "import") || !strcmp(cmd, "render")) {
         fprintf(stderr, "twin: \"%s\" is not built yet in this version (see docs/cli.md for what exists)\n", cmd);
         return TW_EXIT_USAGE;
     }

@@ -1,7 +1,7 @@
 /* Agents: people follow their day (in, desk, meetings, lunch, out), routes
- * avoid locked doors, blocked people wait and retry, stairs move people
- * between storeys, AGVs lap their route, rooms count their occupants, and
- * identical worlds give identical days. */
+ * avoid locked doors (shut ones they open: test_doors.c), blocked people
+ * wait and retry, stairs move people between storeys, AGVs lap their route,
+ * rooms count their occupants, and identical worlds give identical days. */
 #include "sim_internal.h"
 #include "test.h"
 
@@ -236,6 +236,7 @@ TEST(agents_wait_while_blocked_then_retry)
     ag_building(&f);
     ((Door *)tw_ecs_get(f.w, f.door1, f.c.door))->locked = 1;
     ((Door *)tw_ecs_get(f.w, f.door2, f.c.door))->open = 0;
+    ((Door *)tw_ecs_get(f.w, f.door2, f.c.door))->locked = 1;
     tw_entity p = ag_person(&f, "ann", f.desk, 7.0f, 12.0f, 0);
     REQUIRE(ag_start(&f, 6.0, 1));
     int waited = 0;
@@ -247,15 +248,19 @@ TEST(agents_wait_while_blocked_then_retry)
     ag_run(&f, 30);
     CHECK_EQ_INT(ag_agent(&f, p)->state, TW_AGENT_WAITING);
     CHECK(ag_body(&f, p)->position[0] < 8);
-    /* someone opens door 2: within a retry period she is on her way */
-    ((Door *)tw_ecs_get(f.w, f.door2, f.c.door))->open = 1;
+    CHECK_EQ_INT(((Door *)tw_ecs_get(f.w, f.door2, f.c.door))->open, 0);
+    /* someone unlocks door 2 (still shut): within a retry period she is on
+     * her way, and opens it */
+    ((Door *)tw_ecs_get(f.w, f.door2, f.c.door))->locked = 0;
     ag_run(&f, 6);
     CHECK_EQ_INT(ag_agent(&f, p)->state, TW_AGENT_WALKING);
     CHECK(ag_run_until_at(&f, p, f.desk, 120));
+    CHECK_EQ_INT(((Door *)tw_ecs_get(f.w, f.door2, f.c.door))->open, 1);
+    CHECK_EQ_INT(((Door *)tw_ecs_get(f.w, f.door1, f.c.door))->open, 1); /* locked, never touched */
     ag_fini(&f);
 }
 
-TEST(agents_replan_when_a_door_ahead_shuts)
+TEST(agents_replan_when_a_door_ahead_is_locked)
 {
     ag_fixture f;
     ag_building(&f);
@@ -267,12 +272,14 @@ TEST(agents_replan_when_a_door_ahead_shuts)
         walking = ag_agent(&f, p)->state == TW_AGENT_WALKING;
     }
     REQUIRE(walking);
-    /* shut the door it is heading for, just in front of it */
+    /* lock the door it is heading for, just in front of it (a shut one she
+     * would open) */
     const Agent *a = ag_agent(&f, p);
     int via1 = 0;
     for (uint32_t k = 0; k < a->path_length; k++) via1 |= tw_entity_eq(a->path[k], f.w1);
     tw_entity shut = via1 ? f.door1 : f.door2, other_wp = via1 ? f.w2 : f.w1;
     ((Door *)tw_ecs_get(f.w, shut, f.c.door))->open = 0;
+    ((Door *)tw_ecs_get(f.w, shut, f.c.door))->locked = 1;
     float closest_other = 100;
     int arrived = 0;
     for (int i = 0; i < 1200 && !arrived; i++) {

@@ -26,5 +26,6 @@ double bench_median(double *values, int n);
 /* Each returns a process exit code. argv[0] is the suite name. */
 int bench_ecs(int argc, char **argv);
 int bench_sim(int argc, char **argv);
+int bench_replay(int argc, char **argv);
 
 #endif

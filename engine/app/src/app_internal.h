@@ -13,4 +13,9 @@ void tw_app_write_number(FILE *f, double v, int json);
 /* Writes s as a JSON string with escapes. */
 void tw_app_write_json_string(FILE *f, const char *s);
 
+/* chart.c: a PNG line chart of a KPI in two worlds (values[i * stride], NaN gaps). */
+int tw_app_charts_available(void);
+tw_status tw_app_chart_png(const char *path, const char *title, const char *unit, const double *t, const double *base,
+                           const double *scen, size_t n, size_t stride, double fork_t, tw_diag *diag);
+
 #endif

@@ -56,7 +56,7 @@ typedef struct loader {
 
 static const char *const top_keys[] = { "format", "name", "description", "simulation", "kpis", "entities" };
 static const char *const simulation_keys[] = { "dt", "duration", "seed", "start", "kpi_interval",
-                                               "max_catchup_steps" };
+                                               "max_catchup_steps", "keyframe_interval" };
 static const char *const kpi_keys[] = { "name", "field", "entity", "aggregate" };
 static const char *const entity_keys[] = { "name", "kind", "external_id", "components", "children" };
 static const char *const aggregate_names[] = { "value", "sum", "mean", "min", "max" };
@@ -76,6 +76,7 @@ tw_scene_settings tw_scene_settings_default(void)
     s.start_time = 1704067200.0; /* 2024-01-01T00:00:00Z */
     s.kpi_interval = 60.0;
     s.max_catchup_steps = 10;
+    s.keyframe_interval = 60.0;
     return s;
 }
 
@@ -779,6 +780,13 @@ static tw_status load_simulation(loader *L, const cJSON *sim)
         if ((st = get_u64(L, n, "max_catchup_steps", UINT32_MAX, &v))) return st;
         if (v == 0) return fail(L, TW_ERR_INVALID, n, "max_catchup_steps must be at least 1");
         s->max_catchup_steps = (uint32_t)v;
+    }
+    if ((n = cJSON_GetObjectItemCaseSensitive(sim, "keyframe_interval"))) {
+        if ((st = get_number(L, n, "keyframe_interval", &s->keyframe_interval))) return st;
+        if (!(s->keyframe_interval >= s->dt && s->keyframe_interval <= 86400.0))
+            return fail(L, TW_ERR_INVALID, n,
+                        "keyframe_interval must be at least one tick (dt = %g s) and at most 86400 seconds, got %g",
+                        s->dt, s->keyframe_interval);
     }
     return TW_OK;
 }

@@ -458,6 +458,11 @@ static tw_status write_document(saver *S, const tw_scene *s)
     snprintf(buf, sizeof buf, "%u", (unsigned)set->max_catchup_steps);
     key(S, 2, &sfirst, "max_catchup_steps");
     puts_(S, buf);
+    /* Added after the first scenes shipped: written only when set, so files
+     * that predate it stay canonical. */
+    if (set->keyframe_interval != 60.0 &&
+        (st = write_number(S, 2, &sfirst, "keyframe_interval", set->keyframe_interval, "keyframe_interval")))
+        return st;
     close_block(S, 2, sfirst, '}');
 
     if (s && s->kpi_count > 0) {

@@ -1,5 +1,6 @@
 /* People and AGVs: daily plans, routing over the walking graph, steering,
- * arrivals, trip statistics and room occupancy.
+ * opening the doors on their way, arrivals, trip statistics and room
+ * occupancy.
  *
  * Everything an agent does follows from its components, the seed and the
  * time: a person's plan for a day is drawn afresh from its own random stream
@@ -22,6 +23,7 @@
 #define AG_MIN_SPEED 0.25       /* m/s while closing in on a goal */
 #define AG_NEIGHBOUR 1.2        /* m: others closer than this push a walker aside */
 #define AG_RETRY 5              /* s between route attempts while blocked */
+#define AG_DOOR_AHEAD 1.5f      /* m: a walker opens (and holds) a door on its path this close */
 #define AG_DWELL 10.0           /* s an AGV stays at each stop */
 #define AG_PLAN_SD 0.25         /* h: spread of arrival and departure (15 min) */
 #define AG_MAX_SLOTS 10         /* lunch and meetings a day */
@@ -477,6 +479,49 @@ static int32_t plan_want(tw_sim *s, agent_rec *r, double h)
     return home >= 0 ? home : p->entrance;
 }
 
+/* ---- doors ---------------------------------------------------------------- */
+
+/* The door a waypoint passes through, or NULL. */
+static Door *door_at(const tw_sim *s, tw_entity waypoint)
+{
+    const Waypoint *wp = tw_ecs_get(s->world, waypoint, s->c.waypoint);
+    if (!wp || tw_entity_is_null(wp->door)) return NULL;
+    return tw_ecs_get(s->world, wp->door, s->c.door);
+}
+
+/* Opens a door that is not locked; close enough to it (hold), a self-closing
+ * door does not start counting down before the walker is through (physics.c
+ * keeps it open while anyone stands in the doorway). */
+static void door_open(tw_sim *s, Door *d, int hold)
+{
+    if (d->locked) return;
+    if (!d->open) d->open = 1;
+    if (hold && d->self_closing) {
+        double at = tw_sim_now(s) + (d->close_delay > 0 ? d->close_delay : 0);
+        if (d->close_at < at) d->close_at = at;
+    }
+}
+
+/* A walker opens the door of its next waypoint as soon as that is the next
+ * one (it has reached the waypoint before), and the one after when it comes
+ * within AG_DOOR_AHEAD of it. The physics sees the door open at the next
+ * tick, well before the walker gets there. Only walkers do this, on their
+ * next two waypoints: a tick with nobody near a door does no door work. */
+static void doors_ahead(tw_sim *s, agent_rec *r)
+{
+    const Agent *a = r->a;
+    tw_sim_nav *nav = s->agents->nav;
+    for (uint32_t i = 0; i < a->path_length && i < 2; i++) {
+        Door *d = door_at(s, a->path[i]);
+        if (!d) continue;
+        int32_t k = tw_sim_nav_node(nav, a->path[i]);
+        if (k < 0 || !tw_entity_eq(tw_sim_nav_node_storey(nav, k), a->storey)) continue;
+        const float *p = tw_sim_nav_node_position(nav, k);
+        int near = hypotf(p[0] - r->b->position[0], p[1] - r->b->position[1]) < AG_DOOR_AHEAD;
+        if (i == 0 || near) door_open(s, d, near);
+    }
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static void trip_done(tw_sim *s, Agent *a, double now);
@@ -579,7 +624,7 @@ static int goal_is_exit(const tw_sim_agents *ag, const Agent *a)
     return 0;
 }
 
-/* A door on the path ahead has shut. */
+/* A door on the path ahead has been locked (a shut one is simply opened). */
 static int path_blocked(tw_sim *s, const Agent *a)
 {
     tw_sim_nav *nav = s->agents->nav;
@@ -590,10 +635,27 @@ static int path_blocked(tw_sim *s, const Agent *a)
     return 0;
 }
 
+/* A walker pushed out of sight of its next waypoint (round a corner by a
+ * crowd at a doorway) would steer into the wall for ever. Door leaves do not
+ * count: a shut door ahead is opened. */
+static int off_track(tw_sim *s, const agent_rec *r)
+{
+    tw_sim_nav *nav = s->agents->nav;
+    const Agent *a = r->a;
+    if (!a->path_length) return 0;
+    int32_t k = tw_sim_nav_node(nav, a->path[0]);
+    if (k < 0 || !tw_entity_eq(tw_sim_nav_node_storey(nav, k), a->storey)) return 0;
+    return !tw_sim_physics_walls_clear(s, a->storey, r->b->position, tw_sim_nav_node_position(nav, k));
+}
+
 static void enter_at(tw_sim *s, agent_rec *r, int32_t node)
 {
     tw_sim_nav *nav = s->agents->nav;
     Agent *a = r->a;
+    /* Appearing in a doorway (an entrance): its door opens before the body
+     * is placed at the next tick, so the body never lands inside a solid leaf. */
+    Door *d = door_at(s, tw_sim_nav_node_entity(nav, node));
+    if (d) door_open(s, d, 1);
     a->storey = tw_sim_nav_node_storey(nav, node);
     a->goal = tw_sim_nav_node_entity(nav, node);
     a->path_length = 0;
@@ -616,15 +678,28 @@ static void person_decide(tw_sim *s, agent_rec *r, int retry)
             enter_at(s, r, want);
             return;
         }
-        enter_at(s, r, r->plan.entrance);
+        int32_t in = r->plan.entrance;
+        if (!tw_sim_nav_node_passable(s, ag->nav, in)) {
+            /* its door is locked: the first entrance that is not, else wait outside */
+            in = -1;
+            for (uint32_t k = 0; k < ag->n_entry_low && in < 0; k++)
+                if (tw_sim_nav_node_passable(s, ag->nav, ag->entry_low[k])) in = ag->entry_low[k];
+            if (in < 0) return;
+        }
+        enter_at(s, r, in);
+        Door *d = door_at(s, tw_sim_nav_node_entity(ag->nav, in));
+        if (d) d->passages++;
         a->trip_started = tw_sim_now(s);
-        if (want != r->plan.entrance) route_to(s, r, &want, 1);
+        if (want != in) route_to(s, r, &want, 1);
         return;
     }
     if (a->state == TW_AGENT_WAITING && !retry) return;
     if (tw_sim_agent_in_transit(a, tw_sim_now(s))) return;
+    /* lost its way: plan again from the nearest waypoint in sight */
+    int lost = a->state == TW_AGENT_WALKING && off_track(s, r);
+    if (lost) a->path_length = 0;
     if (want == PLAN_OUT) {
-        if (a->state == TW_AGENT_WALKING && goal_is_exit(ag, a) && !path_blocked(s, a)) return;
+        if (a->state == TW_AGENT_WALKING && goal_is_exit(ag, a) && !lost && !path_blocked(s, a)) return;
         if (a->state == TW_AGENT_IDLE && goal_is_exit(ag, a)) {
             /* already at an exit: go */
             a->state = TW_AGENT_OUTSIDE;
@@ -635,8 +710,8 @@ static void person_decide(tw_sim *s, agent_rec *r, int retry)
     }
     if (goal_is(ag, a, want) && a->state == TW_AGENT_IDLE) return;
     if (goal_is(ag, a, want) && a->state == TW_AGENT_WALKING) {
-        /* on the way: replan only if a door on the path has shut */
-        if (path_blocked(s, a)) route_to(s, r, &want, 1);
+        /* on the way: replan only if lost or a door on the path has been locked */
+        if (lost || path_blocked(s, a)) route_to(s, r, &want, 1);
         return;
     }
     route_to(s, r, &want, 1);
@@ -667,9 +742,11 @@ static void agv_decide(tw_sim *s, agent_rec *r, int retry)
         if (next >= 0) route_to(s, r, &next, 1);
         return;
     }
-    if (a->state == TW_AGENT_WALKING && !tw_sim_agent_in_transit(a, now) && path_blocked(s, a)) {
+    if (a->state == TW_AGENT_WALKING && !tw_sim_agent_in_transit(a, now)) {
+        int lost = off_track(s, r);
+        if (lost) a->path_length = 0; /* plan again from the nearest waypoint in sight */
         int32_t next = tw_sim_nav_node(ag->nav, a->goal);
-        if (next >= 0) route_to(s, r, &next, 1);
+        if ((lost || path_blocked(s, a)) && next >= 0) route_to(s, r, &next, 1);
     }
 }
 
@@ -795,7 +872,10 @@ void tw_sim_agents_step(tw_sim *s)
     separation_build(s, now);
     for (size_t i = 0; i < ag->count; i++) {
         agent_rec *r = &ag->recs[i];
-        if (r->a->state == TW_AGENT_WALKING && !tw_sim_agent_in_transit(r->a, now)) steer(s, i);
+        if (r->a->state == TW_AGENT_WALKING && !tw_sim_agent_in_transit(r->a, now)) {
+            doors_ahead(s, r);
+            steer(s, i);
+        }
     }
 }
 
@@ -857,6 +937,8 @@ static void check_reached(tw_sim *s, agent_rec *r, double now)
     tw_entity node = a->path[0];
     memmove(a->path, a->path + 1, (a->path_length - 1) * sizeof *a->path);
     a->path_length--;
+    Door *door = door_at(s, node);
+    if (door) door->passages++;
     if (!a->path_length) {
         if (tw_entity_eq(node, a->goal)) {
             arrive(s, r, now);

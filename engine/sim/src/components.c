@@ -62,11 +62,15 @@ static const tw_field door_fields[] = {
     FLD(Door, wall, TW_TYPE_ENTITY, NULL, "the wall it sits in"),
     FLD(Door, offset, TW_TYPE_F32, "m", "distance along the wall to the door centre"),
     FLD(Door, width, TW_TYPE_F32, "m", "clear width"),
-    FLD(Door, open, TW_TYPE_BOOL, NULL, "open now"),
-    FLD(Door, locked, TW_TYPE_BOOL, NULL, "locked shut"),
+    FLD(Door, open, TW_TYPE_BOOL, NULL, "open now (agents open a shut door on their way)"),
+    FLD(Door, locked, TW_TYPE_BOOL, NULL, "locked shut: nobody opens it, routing avoids it"),
     FLD(Door, exit, TW_TYPE_BOOL, NULL, "a building exit"),
+    FLD(Door, self_closing, TW_TYPE_BOOL, NULL, "shuts by itself once the doorway is clear"),
+    FLD(Door, close_delay, TW_TYPE_F32, "s", "how long a self-closing door stays open after the doorway clears"),
+    FLD_D(Door, close_at, TW_TYPE_F64, "s", "when a self-closing door will shut (0: not counting down)"),
+    FLD_D(Door, passages, TW_TYPE_U32, NULL, "times an agent went through"),
 };
-static const Door door_default = { { 0 }, 0.0f, 0.9f, 1, 0, 0 };
+static const Door door_default = { { 0 }, 0.0f, 0.9f, 1, 0, 0, 0, 5.0f, 0.0, 0 };
 
 static const tw_field thermal_fields[] = {
     FLD(Thermal, temperature, TW_TYPE_F32, "degC", "air temperature"),

@@ -1,9 +1,11 @@
 /* The walking graph: every Waypoint is a node; links are two-way (listed on
  * either side counts) and cost their plan distance; a portal joins landings
- * on two storeys at the cost of a stair trip. A waypoint whose door is shut
- * or locked cannot be entered; door state is read when a route is asked
- * for, so opening a door needs no rebuild. The adjacency is rebuilt only when
- * the set of waypoints changes (a new part on a conveyor does not count). */
+ * on two storeys at the cost of a stair trip. A waypoint whose door is
+ * locked cannot be entered; a shut door that is not locked costs nothing
+ * extra (whoever comes through opens it, agents.c). Door state is read when
+ * a route is asked for, so locking a door needs no rebuild. The adjacency is
+ * rebuilt only when the set of waypoints changes (a new part on a conveyor
+ * does not count). */
 #include <math.h>
 #include <string.h>
 
@@ -92,7 +94,7 @@ int tw_sim_nav_node_passable(const tw_sim *s, const tw_sim_nav *n, int32_t k)
     if (tw_entity_is_null(door)) return 1;
     const Door *d = tw_ecs_get(s->world, door, s->c.door);
     if (!d) return 1; /* the door is gone: nothing blocks the way */
-    return d->open && !d->locked;
+    return !d->locked; /* shut is no obstacle: people and AGVs open doors */
 }
 
 static void path_of(const tw_sim *s, tw_entity e, char *buf, size_t size)
@@ -343,7 +345,7 @@ int32_t tw_sim_nav_route(tw_sim *s, tw_sim_nav *n, int32_t from, const int32_t *
         for (uint32_t e = n->edge_start[u]; e < n->edge_start[u + 1]; e++) {
             int32_t v = n->edges[e].to;
             if (n->heap_pos[v] == -2) continue;
-            /* The agent may leave the node it stands on, but enters no node behind a shut door. */
+            /* The agent may leave the node it stands on, but enters no node behind a locked door. */
             if (!tw_sim_nav_node_passable(s, n, v)) continue;
             float d = n->dist[u] + n->edges[e].cost;
             if (d < n->dist[v]) {

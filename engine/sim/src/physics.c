@@ -10,10 +10,11 @@
  * stored in a component.
  *
  * Per tick the work is tight loops over our own arrays: compare cached door,
- * belt and agent states (physics_sync), push changed Body values, step only
- * the spaces with an awake body, copy results back (physics_step). A
- * structural change in the world (structure version) rebuilds the arrays;
- * a change to storeys, walls, doors or conveyors rebuilds every space. */
+ * belt and agent states and count open self-closing doors down
+ * (physics_sync), push changed Body values, step only the spaces with an
+ * awake body, copy results back (physics_step). A structural change in the
+ * world (structure version) rebuilds the arrays; a change to storeys, walls,
+ * doors or conveyors rebuilds every space. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <math.h>
@@ -37,6 +38,11 @@
 #define PHYS_SLEEP_TIME 0.5       /* s */
 #define PHYS_SLOP 0.01            /* m of overlap allowed */
 
+/* A body whose centre is this close to a door leaf stands in the doorway: a
+ * self-closing door waits for it (agents.c opens doors 1.5 m ahead, so a
+ * walker holds its door from the moment it arrives until it has gone). */
+#define PHYS_DOOR_CLEAR 1.2       /* m */
+
 /* Collision categories: people and vehicles hit walls, doors and each other;
  * parts hit parts and walls only (a person walking by does not knock parts
  * off a belt); belts are pure data holders and pair with nothing. */
@@ -53,6 +59,9 @@ typedef struct phys_door {
     tw_entity door;
     Door *data;
     cpShape *shape;            /* NULL when the door could not be placed */
+    int32_t space;             /* index into spaces, -1 with no shape */
+    cpVect a, b;               /* the leaf, end to end */
+    double radius;             /* half the leaf's thickness */
     uint8_t shut;              /* what the shape says now */
 } phys_door;
 
@@ -214,6 +223,67 @@ static cpVect poly_point_at(const Shape *sh, double d)
 
 static int door_shut(const Door *d) { return !d->open || d->locked; }
 
+/* The user data of every door leaf's shape (walls have none). */
+static const char door_leaf_tag = 'd';
+
+/* Distance from point c to the segment a-b. */
+static double segment_distance(cpVect a, cpVect b, cpVect c)
+{
+    cpVect ab = cpvsub(b, a);
+    double len2 = cpvlengthsq(ab);
+    double t = len2 > 0 ? cpvdot(cpvsub(c, a), ab) / len2 : 0;
+    if (t < 0) t = 0;
+    if (t > 1) t = 1;
+    return cpvdist(c, cpvadd(a, cpvmult(ab, t)));
+}
+
+/* How far a body reaches from its centre. */
+static double body_reach(const Body *b)
+{
+    if (b->shape == TW_BODY_BOX) {
+        double w = b->size[0] > 0 ? b->size[0] : 0.5, h = b->size[1] > 0 ? b->size[1] : 0.5;
+        return 0.5 * sqrt(w * w + h * h);
+    }
+    return b->radius > 0 ? b->radius : 0.3;
+}
+
+/* True when a body in the door's space has its centre within clear of the
+ * leaf, or (clear < 0) overlaps the leaf itself. A loop over the bodies: it
+ * runs only for open self-closing doors and doors about to turn solid, a few
+ * at a time. */
+static int door_occupied(const tw_sim_physics *p, const phys_door *pd, double clear)
+{
+    if (pd->space < 0) return 0;
+    for (size_t i = 0; i < p->body_count; i++) {
+        const phys_body *pb = &p->bodies[i];
+        if (pb->space != pd->space) continue;
+        double reach = clear >= 0 ? clear : pd->radius + body_reach(pb->b) - PHYS_SLOP;
+        if (segment_distance(pd->a, pd->b, cpv(pb->b->position[0], pb->b->position[1])) < reach) return 1;
+    }
+    return 0;
+}
+
+static int door_in_leaf(const tw_sim_physics *p, const phys_door *pd) { return door_occupied(p, pd, -1.0); }
+
+/* An open self-closing door: counts down from the last tick a body stood in
+ * its doorway (Door.close_at, in the component so keyframes keep it), and
+ * shuts when the count is over. */
+static void door_close_timer(tw_sim *s, phys_door *pd, double now)
+{
+    Door *d = pd->data;
+    double delay = d->close_delay > 0 ? d->close_delay : 0;
+    if (door_occupied(s->physics, pd, PHYS_DOOR_CLEAR)) {
+        d->close_at = now + delay;
+        return;
+    }
+    if (d->close_at == 0) d->close_at = now + delay; /* opened since the last tick, by anyone */
+    /* half a tick of slack: now and close_at are both sums of dt, rounded */
+    if (now + 0.5 * s->dt >= d->close_at) {
+        d->open = 0;
+        d->close_at = 0;
+    }
+}
+
 /* ---- static geometry ---------------------------------------------------- */
 
 /* A wall's shape when it can carry doors: a polyline of at least two points. */
@@ -327,7 +397,7 @@ static tw_status build_spaces(tw_sim *s, tw_diag *diag)
         for (uint32_t i = 0; i < it.count; i++) {
             if (tw_grow(&s->alloc, (void **)&p->doors, &p->door_cap, p->door_count + 1, sizeof *p->doors))
                 return TW_ERR_NOMEM;
-            p->doors[p->door_count++] = (phys_door){ it.entities[i], &d[i], NULL, 0 };
+            p->doors[p->door_count++] = (phys_door){ .door = it.entities[i], .data = &d[i], .space = -1 };
         }
     }
     for (size_t i = 0; i < p->door_count; i++) {
@@ -355,6 +425,11 @@ static tw_status build_spaces(tw_sim *s, tw_diag *diag)
         cpVect b = poly_point_at(sh, pd->data->offset + pd->data->width * 0.5);
         pd->shape = add_static_segment(s, p->spaces[si].space, a, b, r, 0);
         if (!pd->shape) return TW_ERR_NOMEM;
+        cpShapeSetUserData(pd->shape, (cpDataPointer)&door_leaf_tag); /* walls_clear looks past it */
+        pd->space = si;
+        pd->a = a;
+        pd->b = b;
+        pd->radius = r;
         pd->shut = (uint8_t)door_shut(pd->data);
         cpShapeSetSensor(pd->shape, pd->shut ? cpFalse : cpTrue);
     }
@@ -610,6 +685,15 @@ static tw_status rebuild(tw_sim *s, tw_diag *diag)
     /* Every body is made anew from its component, in query order. */
     for (size_t i = 0; i < p->body_count; i++) p->bodies[i].e = TW_ENTITY_NULL;
     if (!st) st = bodies_refresh(s);
+    /* A shut door with someone standing in its leaf waits, as in physics_sync
+     * (bodies are placed only now, so the check comes after them). */
+    for (size_t i = 0; !st && i < p->door_count; i++) {
+        phys_door *pd = &p->doors[i];
+        if (pd->shape && pd->shut && door_in_leaf(p, pd)) {
+            pd->shut = 0;
+            cpShapeSetSensor(pd->shape, cpTrue);
+        }
+    }
     p->version = tw_ecs_world_structure_version(s->world);
     return st;
 }
@@ -692,14 +776,22 @@ tw_status tw_sim_physics_sync(tw_sim *s)
         tw_status st = structure_changed(s);
         if (st) return st;
     }
+    double now = tw_sim_now(s);
     for (size_t i = 0; i < p->door_count; i++) {
         phys_door *pd = &p->doors[i];
-        if (!pd->shape || !pd->data) continue;
-        uint8_t shut = (uint8_t)door_shut(pd->data);
-        if (shut != pd->shut) {
-            pd->shut = shut;
-            cpShapeSetSensor(pd->shape, shut ? cpFalse : cpTrue);
-        }
+        Door *d = pd->data;
+        if (!d) continue;
+        if (d->self_closing && d->open && !d->locked) door_close_timer(s, pd, now);
+        else if (d->close_at != 0) d->close_at = 0;
+        if (!pd->shape) continue;
+        uint8_t shut = (uint8_t)door_shut(d);
+        if (shut == pd->shut) continue;
+        /* A door does not swing shut through a body in its leaf (Chipmunk
+         * would push it out at speed, maybe through the wall): it turns solid
+         * at the first tick the leaf is clear. */
+        if (shut && door_in_leaf(p, pd)) continue;
+        pd->shut = shut;
+        cpShapeSetSensor(pd->shape, shut ? cpFalse : cpTrue);
     }
     for (size_t i = 0; i < p->belt_count; i++) {
         phys_belt *pbelt = &p->belts[i];
@@ -832,5 +924,23 @@ int tw_sim_physics_line_clear(const tw_sim *s, tw_entity storey, const float a[2
     int hit = 0;
     cpSpaceSegmentQuery(s->physics->spaces[si].space, cpv(a[0], a[1]), cpv(b[0], b[1]), 0,
                         cpShapeFilterNew(CP_NO_GROUP, CP_ALL_CATEGORIES, CAT_WALL), line_hit, &hit);
+    return !hit;
+}
+
+static void wall_hit(cpShape *shape, cpVect point, cpVect normal, cpFloat alpha, void *data)
+{
+    (void)point;
+    (void)normal;
+    (void)alpha;
+    if (!cpShapeGetSensor(shape) && cpShapeGetUserData(shape) != (cpDataPointer)&door_leaf_tag) *(int *)data = 1;
+}
+
+int tw_sim_physics_walls_clear(const tw_sim *s, tw_entity storey, const float a[2], const float b[2])
+{
+    int32_t si = space_index(s->physics, storey);
+    if (si < 0) return 1;
+    int hit = 0;
+    cpSpaceSegmentQuery(s->physics->spaces[si].space, cpv(a[0], a[1]), cpv(b[0], b[1]), 0,
+                        cpShapeFilterNew(CP_NO_GROUP, CP_ALL_CATEGORIES, CAT_WALL), wall_hit, &hit);
     return !hit;
 }

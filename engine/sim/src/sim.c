@@ -20,6 +20,7 @@ tw_status tw_sim_new(tw_ecs_world *w, const tw_sim_desc *desc, tw_sim **out, tw_
     s->seed = desc ? desc->seed : 0;
     s->start_time = desc ? desc->start_time : 0.0;
     s->max_catchup = desc && desc->max_catchup_steps ? desc->max_catchup_steps : 10;
+    s->rebuild_every = desc ? desc->rebuild_every_ticks : 0;
     tw_rng_seed(&s->rng, s->seed, 0x7477696eu /* "twin" */);
 
     /* Components are registered by the caller before the scene is loaded;
@@ -65,7 +66,11 @@ const tw_sim_components *tw_sim_component_ids(const tw_sim *s) { return &s->c; }
 
 tw_status tw_sim_step(tw_sim *s)
 {
-    tw_status st = tw_sim_physics_sync(s);
+    tw_status st;
+    /* At keyframe ticks Chipmunk's contact caches are dropped in every run,
+     * so a run restored from a keyframe steps exactly like this one. */
+    if (s->rebuild_every && s->tick % s->rebuild_every == 0 && (st = tw_sim_physics_rebuild(s))) return st;
+    st = tw_sim_physics_sync(s);
     if (st) return st;
     /* Systems may queue structural changes (a part delivered, an agent
      * leaving): they apply together at the end of the tick. */
@@ -132,3 +137,27 @@ const tw_sim_event *tw_sim_events(const tw_sim *s, uint32_t *count)
 }
 
 void tw_sim_events_clear(tw_sim *s) { s->event_count = 0; }
+
+void tw_sim_state_get(const tw_sim *s, tw_sim_state *out)
+{
+    TW_CHECK(s != NULL && out != NULL, "tw_sim_state_get needs a sim and somewhere to put its state.");
+    out->tick = s->tick;
+    out->seed = s->seed;
+    out->dt = s->dt;
+    out->start_time = s->start_time;
+    out->rng = s->rng;
+}
+
+tw_status tw_sim_state_set(tw_sim *s, const tw_sim_state *state)
+{
+    TW_CHECK(s != NULL && state != NULL, "tw_sim_state_set needs a sim and the state to continue from.");
+    if (state->dt != s->dt || state->seed != s->seed || state->start_time != s->start_time) return TW_ERR_INVALID;
+    s->tick = state->tick;
+    s->rng = state->rng;
+    s->accumulator = 0;
+    /* Bodies were placed when the sim was made, at tick 0's time of day:
+     * place them again at the restored tick (agents on the stairs). */
+    return tw_sim_physics_rebuild(s);
+}
+
+uint32_t tw_sim_rebuild_every(const tw_sim *s) { return s->rebuild_every; }

@@ -28,6 +28,7 @@ struct tw_sim {
     double accumulator;       /* s of wall time not yet simulated (tw_sim_advance) */
     uint32_t max_catchup;
     uint64_t dropped_ticks;
+    uint32_t rebuild_every;   /* ticks between physics rebuilds (keyframes); 0: never */
 
     uint64_t seed;
     tw_rng rng;               /* shared stream for systems that need one-off draws */
@@ -110,6 +111,8 @@ int tw_sim_physics_belt_velocity(const tw_sim *s, tw_entity conveyor, uint32_t s
 /* True when nothing solid (a wall, a shut door) lies on the straight line
  * from a to b on that storey's plan; true as well for a storey with no space. */
 int tw_sim_physics_line_clear(const tw_sim *s, tw_entity storey, const float a[2], const float b[2]);
+/* The same, looking past door leaves (shut or not): only walls count. */
+int tw_sim_physics_walls_clear(const tw_sim *s, tw_entity storey, const float a[2], const float b[2]);
 
 /* An agent on the stairs is in no space until busy_until. */
 static inline int tw_sim_agent_in_transit(const Agent *a, double now)

@@ -45,6 +45,7 @@ typedef struct tw_app_session {
     tw_scene scene;
     tw_sim *sim;
     tw_kpi_sampler *kpis;
+    uint64_t scene_hash;       /* tw_replay_scene_hash of the scene as loaded (logs carry it) */
 } tw_app_session;
 
 typedef struct tw_app_open_desc {
@@ -69,6 +70,8 @@ typedef struct tw_app_run_desc {
     int progress;              /* draw a progress bar on stderr */
     volatile sig_atomic_t *cancel; /* set non-zero to stop early (SIGINT); may be NULL */
     const tw_log *log;
+    const char *record_path;   /* write a replay log (*.twlog) of the run here; NULL: none */
+    int record_sync;           /* fdatasync the log at every flush */
 } tw_app_run_desc;
 
 typedef struct tw_app_run_result {
@@ -80,12 +83,63 @@ typedef struct tw_app_run_result {
     uint32_t entities;
     uint32_t alarm_events;
     int interrupted;
+    uint64_t log_bytes;        /* size of the recorded log (record_path), 0 without */
+    double log_flush_max_s;    /* longest single flush of the log */
 } tw_app_run_result;
 
 /* Loads the scene, runs it headless, writes out_dir/kpis.csv, events.csv and
  * summary.json. The output folder is only created once the scene has loaded,
  * so a bad scene leaves nothing behind. */
 tw_status tw_app_run(const tw_app_run_desc *desc, tw_app_run_result *result, tw_diag *diag);
+
+/* ---- twin replay ----------------------------------------------------------- */
+
+typedef struct tw_app_replay_desc {
+    const char *scene_path;
+    const char *log_path;
+    const char *out_dir;
+    double from;               /* s of simulated time to start at (a seek) */
+    double to;                 /* s to stop at; < 0: where the log ends */
+    double speed;              /* 0: as fast as possible; else paced to speed x real time */
+    int verify;                /* compare the state hash with every keyframe passed */
+    int progress;
+    volatile sig_atomic_t *cancel;
+    const tw_log *log;
+} tw_app_replay_desc;
+
+/* Replays a log against its scene headless and writes the same outputs as
+ * tw_app_run (kpis.csv, events.csv, summary.json) for [from, to]. A log of
+ * another scene is TW_ERR_INVALID (exit 3). */
+tw_status tw_app_replay(const tw_app_replay_desc *desc, tw_app_run_result *result, tw_diag *diag);
+
+/* ---- twin whatif ----------------------------------------------------------- */
+
+typedef struct tw_app_whatif_desc {
+    const char *scene_path;
+    const char *log_path;
+    const char *scenario_path; /* twin-scenario/1 (twin/scenario.h) */
+    const char *out_dir;
+    double from;               /* s: the fork time (both worlds are restored there) */
+    double to;                 /* s; < 0: where the log ends */
+    int progress;
+    volatile sig_atomic_t *cancel;
+    const tw_log *log;
+} tw_app_whatif_desc;
+
+typedef struct tw_app_whatif_result {
+    tw_app_run_result baseline, scenario;
+    uint32_t changes_applied;
+    uint32_t changes_failed;   /* a change whose entity or field did not exist (it is named in the log) */
+    uint32_t charts;           /* PNG charts written into out_dir/charts (0 without cairo) */
+} tw_app_whatif_result;
+
+/* Forks the recorded run at from into two worlds in one process: the
+ * baseline replays the log; the scenario replays it too, with the scenario's
+ * changes applied. Both run to to in lockstep. Writes out_dir/compare.csv
+ * (kpi, baseline, scenario, delta, delta_pct: final values), compare.json,
+ * charts/<kpi>.png (both worlds over time, through cairo), and baseline/ and
+ * scenario/ with each world's kpis.csv, events.csv and summary.json. */
+tw_status tw_app_whatif(const tw_app_whatif_desc *desc, tw_app_whatif_result *result, tw_diag *diag);
 
 /* ---- twin check ------------------------------------------------------------ */
 

@@ -46,6 +46,8 @@ typedef struct tw_scene_settings {
     double start_time;          /* Unix s of tick 0; default 2024-01-01T00:00:00Z */
     double kpi_interval;        /* s between KPI samples; default 60 */
     uint32_t max_catchup_steps; /* default 10 */
+    double keyframe_interval;   /* s of simulated time between replay keyframes (and physics
+                                   rebuilds); default 60; saved only when not the default */
 } tw_scene_settings;
 
 typedef struct tw_scene {

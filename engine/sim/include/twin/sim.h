@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "twin/ecs.h"
+#include "twin/rng.h"
 #include "twin/sim_components.h"
 
 typedef struct tw_sim tw_sim;
@@ -28,7 +29,23 @@ typedef struct tw_sim_desc {
     double start_time;          /* Unix seconds at tick 0 (sets the time of day); 0: midnight 1970-01-01 */
     uint32_t max_catchup_steps; /* tw_sim_advance runs at most this many ticks per call; 0: 10 */
     const tw_log *log;
+    /* Rebuild the physics spaces from the ECS at the start of every tick
+     * whose number is a multiple of this (0: never). Chipmunk keeps contact
+     * state no keyframe holds; rebuilding at keyframe ticks in every run,
+     * recorded or not, makes a seek step exactly like the continuous run.
+     * The app sets it from the scene's keyframe_interval. */
+    uint32_t rebuild_every_ticks;
 } tw_sim_desc;
+
+/* What the sim itself keeps beside the world: enough, with a world
+ * snapshot, to continue a run exactly (a replay keyframe). */
+typedef struct tw_sim_state {
+    uint64_t tick;
+    uint64_t seed;
+    double dt;
+    double start_time;
+    tw_rng rng;
+} tw_sim_state;
 
 /* An alarm changing state. */
 typedef struct tw_sim_event {
@@ -70,6 +87,16 @@ tw_ecs_world *tw_sim_world(const tw_sim *s);
  * the hierarchy, the tick and the random state. Fields flagged
  * TW_FIELD_NOHASH are left out. */
 uint64_t tw_sim_state_hash(const tw_sim *s);
+
+/* ---- keyframes -------------------------------------------------------------- */
+
+void tw_sim_state_get(const tw_sim *s, tw_sim_state *out);
+/* Continues from a saved state: sets the tick and the random state, then
+ * rebuilds the physics spaces from the world (which the caller has restored
+ * to the same moment). TW_ERR_INVALID when dt, seed or start time differ
+ * from this sim's (it was made for another run). */
+tw_status tw_sim_state_set(tw_sim *s, const tw_sim_state *state);
+uint32_t tw_sim_rebuild_every(const tw_sim *s);
 
 /* Alarm transitions since the last clear, oldest first. */
 const tw_sim_event *tw_sim_events(const tw_sim *s, uint32_t *count);

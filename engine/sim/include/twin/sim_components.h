@@ -68,13 +68,20 @@ typedef struct Wall {
     uint8_t exterior;      /* faces outside */
 } Wall;
 
+/* A door. People and AGVs open a shut door that is on their way (routing
+ * treats it as passable); only a locked one stops them. A self-closing door
+ * swings shut close_delay seconds after the doorway was last occupied. */
 typedef struct Door {
     tw_entity wall;        /* the Wall it sits in */
     float offset;          /* m, from the wall's first point along the polyline to the door's centre */
     float width;           /* m */
-    uint8_t open;          /* an open door lets agents through */
-    uint8_t locked;        /* a locked door stays shut and routing avoids it */
+    uint8_t open;          /* the state now (a scene gives the initial one); shut is solid */
+    uint8_t locked;        /* stays shut whatever happens, and routing avoids it */
     uint8_t exit;          /* a building exit */
+    uint8_t self_closing;  /* shuts by itself once the doorway has been clear for close_delay */
+    float close_delay;     /* s */
+    double close_at;       /* s, derived: when a self-closing door will shut; 0: not counting down */
+    uint32_t passages;     /* derived: times an agent went through */
 } Door;
 
 /* Lumped RC thermal model of a space: C dT/dt = UA (T_out - T) + gains + HVAC. */

@@ -1,0 +1,410 @@
+/* The render benchmark hook (`twin bench render`): N unit cubes on a grid at
+ * 1280x720, drawn by the engine (draw list, the frame, readback), by the
+ * engine without element edges, and by a bare baseline in the same run
+ * (clear, one instanced draw of the same triangles with a trivial shader,
+ * readback). Frames rotate through the three so that machine noise hits
+ * all alike; medians are reported. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "twin/clock.h"
+#include "twin/render_geom.h"
+#include "render_internal.h"
+
+typedef struct baseline {
+    VkRenderPass rp;
+    gpu_image color, depth;
+    VkFramebuffer fb;
+    VkPipelineLayout layout;
+    VkPipeline pipe;
+    gpu_buffer offsets, readback;
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+} baseline;
+
+static void baseline_destroy(tw_render *r, baseline *b)
+{
+    VkDevice d = r->device;
+    r->vk.d.vkDeviceWaitIdle(d);
+    if (b->fence) r->vk.d.vkDestroyFence(d, b->fence, NULL);
+    if (b->pool) r->vk.d.vkDestroyCommandPool(d, b->pool, NULL);
+    if (b->pipe) r->vk.d.vkDestroyPipeline(d, b->pipe, NULL);
+    if (b->layout) r->vk.d.vkDestroyPipelineLayout(d, b->layout, NULL);
+    if (b->fb) r->vk.d.vkDestroyFramebuffer(d, b->fb, NULL);
+    if (b->rp) r->vk.d.vkDestroyRenderPass(d, b->rp, NULL);
+    twr_image_destroy(r, &b->color);
+    twr_image_destroy(r, &b->depth);
+    twr_buffer_destroy(r, &b->offsets);
+    twr_buffer_destroy(r, &b->readback);
+    memset(b, 0, sizeof *b);
+}
+
+static tw_status baseline_pipeline(tw_render *r, baseline *b)
+{
+    VkShaderModule vs = VK_NULL_HANDLE, fs = VK_NULL_HANDLE;
+    tw_status st = twr_shader_module(r, twr_spv_bench_vert, twr_spv_bench_vert_size, &vs);
+    if (st == TW_OK) st = twr_shader_module(r, twr_spv_bench_frag, twr_spv_bench_frag_size, &fs);
+    if (st == TW_OK) {
+        VkPushConstantRange pcr = { VK_SHADER_STAGE_VERTEX_BIT, 0, 64 };
+        VkPipelineLayoutCreateInfo lci = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+            .pushConstantRangeCount = 1,
+            .pPushConstantRanges = &pcr,
+        };
+        st = twr_vk_status(r, r->vk.d.vkCreatePipelineLayout(r->device, &lci, NULL, &b->layout), "vkCreatePipelineLayout");
+    }
+    if (st == TW_OK) {
+        VkPipelineShaderStageCreateInfo stages[2] = {
+            { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_VERTEX_BIT, vs, "main", NULL },
+            { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fs, "main", NULL },
+        };
+        VkVertexInputBindingDescription bind[2] = {
+            { 0, sizeof(gpu_vertex), VK_VERTEX_INPUT_RATE_VERTEX },
+            { 1, 16, VK_VERTEX_INPUT_RATE_INSTANCE },
+        };
+        VkVertexInputAttributeDescription attr[3] = {
+            { 0, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(gpu_vertex, position) },
+            { 1, 0, VK_FORMAT_R8G8B8A8_SNORM, offsetof(gpu_vertex, normal) },
+            { 2, 1, VK_FORMAT_R32G32B32A32_SFLOAT, 0 },
+        };
+        VkPipelineVertexInputStateCreateInfo vi = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
+            .vertexBindingDescriptionCount = 2,
+            .pVertexBindingDescriptions = bind,
+            .vertexAttributeDescriptionCount = 3,
+            .pVertexAttributeDescriptions = attr,
+        };
+        VkPipelineInputAssemblyStateCreateInfo ia = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
+            .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
+        };
+        VkPipelineViewportStateCreateInfo vp = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
+            .viewportCount = 1,
+            .scissorCount = 1,
+        };
+        VkPipelineRasterizationStateCreateInfo rs = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
+            .polygonMode = VK_POLYGON_MODE_FILL,
+            .cullMode = VK_CULL_MODE_BACK_BIT,
+            .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
+            .lineWidth = 1.0f,
+        };
+        VkPipelineMultisampleStateCreateInfo ms = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
+            .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
+        };
+        VkPipelineDepthStencilStateCreateInfo ds = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO,
+            .depthTestEnable = VK_TRUE,
+            .depthWriteEnable = VK_TRUE,
+            .depthCompareOp = VK_COMPARE_OP_LESS_OR_EQUAL,
+        };
+        VkPipelineColorBlendAttachmentState cba = { .colorWriteMask = 0xF };
+        VkPipelineColorBlendStateCreateInfo cb = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
+            .attachmentCount = 1,
+            .pAttachments = &cba,
+        };
+        VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
+        VkPipelineDynamicStateCreateInfo dy = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
+            .dynamicStateCount = 2,
+            .pDynamicStates = dyn,
+        };
+        VkGraphicsPipelineCreateInfo ci = {
+            .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
+            .stageCount = 2,
+            .pStages = stages,
+            .pVertexInputState = &vi,
+            .pInputAssemblyState = &ia,
+            .pViewportState = &vp,
+            .pRasterizationState = &rs,
+            .pMultisampleState = &ms,
+            .pDepthStencilState = &ds,
+            .pColorBlendState = &cb,
+            .pDynamicState = &dy,
+            .layout = b->layout,
+            .renderPass = b->rp,
+        };
+        st = twr_vk_status(r, r->vk.d.vkCreateGraphicsPipelines(r->device, VK_NULL_HANDLE, 1, &ci, NULL, &b->pipe),
+                       "vkCreateGraphicsPipelines");
+    }
+    if (vs) r->vk.d.vkDestroyShaderModule(r->device, vs, NULL);
+    if (fs) r->vk.d.vkDestroyShaderModule(r->device, fs, NULL);
+    return st;
+}
+
+static tw_status baseline_create(tw_render *r, baseline *b, uint32_t w, uint32_t h, const mesh *cube,
+                                 const float *offsets, uint32_t count, const float view_proj[16])
+{
+    VkAttachmentDescription att[2] = {
+        { 0, VK_FORMAT_R8G8B8A8_SRGB, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR, VK_ATTACHMENT_STORE_OP_STORE,
+          VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_ATTACHMENT_STORE_OP_DONT_CARE, VK_IMAGE_LAYOUT_UNDEFINED,
+          VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL },
+        { 0, r->depth_format, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR, VK_ATTACHMENT_STORE_OP_DONT_CARE,
+          VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_ATTACHMENT_STORE_OP_DONT_CARE, VK_IMAGE_LAYOUT_UNDEFINED,
+          VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL },
+    };
+    VkAttachmentReference cref = { 0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
+    VkAttachmentReference dref = { 1, VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL };
+    VkSubpassDescription sub = {
+        .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+        .colorAttachmentCount = 1,
+        .pColorAttachments = &cref,
+        .pDepthStencilAttachment = &dref,
+    };
+    VkSubpassDependency deps[2] = {
+        { VK_SUBPASS_EXTERNAL, 0, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT,
+          VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT,
+          VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT,
+          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT, 0 },
+        { 0, VK_SUBPASS_EXTERNAL, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT, 0 },
+    };
+    VkRenderPassCreateInfo rci = {
+        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+        .attachmentCount = 2,
+        .pAttachments = att,
+        .subpassCount = 1,
+        .pSubpasses = &sub,
+        .dependencyCount = 2,
+        .pDependencies = deps,
+    };
+    tw_status st = twr_vk_status(r, r->vk.d.vkCreateRenderPass(r->device, &rci, NULL, &b->rp), "vkCreateRenderPass");
+    if (st == TW_OK)
+        st = twr_image_create(r, w, h, VK_FORMAT_R8G8B8A8_SRGB,
+                              VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                              VK_IMAGE_ASPECT_COLOR_BIT, &b->color);
+    if (st == TW_OK)
+        st = twr_image_create(r, w, h, r->depth_format, VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+                              VK_IMAGE_ASPECT_DEPTH_BIT, &b->depth);
+    if (st == TW_OK) {
+        VkImageView views[2] = { b->color.view, b->depth.view };
+        VkFramebufferCreateInfo fci = {
+            .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
+            .renderPass = b->rp,
+            .attachmentCount = 2,
+            .pAttachments = views,
+            .width = w,
+            .height = h,
+            .layers = 1,
+        };
+        st = twr_vk_status(r, r->vk.d.vkCreateFramebuffer(r->device, &fci, NULL, &b->fb), "vkCreateFramebuffer");
+    }
+    if (st == TW_OK) st = baseline_pipeline(r, b);
+    if (st == TW_OK)
+        st = twr_buffer_create(r, (VkDeviceSize)count * 16, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, MEM_UPLOAD, &b->offsets);
+    if (st == TW_OK)
+        st = twr_buffer_create(r, (VkDeviceSize)w * h * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, MEM_READBACK, &b->readback);
+    if (st != TW_OK) return st;
+    memcpy(b->offsets.map, offsets, (size_t)count * 16);
+
+    VkCommandPoolCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .queueFamilyIndex = r->queue_family,
+    };
+    st = twr_vk_status(r, r->vk.d.vkCreateCommandPool(r->device, &pci, NULL, &b->pool), "vkCreateCommandPool");
+    if (st != TW_OK) return st;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = b->pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    st = twr_vk_status(r, r->vk.d.vkAllocateCommandBuffers(r->device, &ai, &b->cmd), "vkAllocateCommandBuffers");
+    if (st != TW_OK) return st;
+    VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+    st = twr_vk_status(r, r->vk.d.vkCreateFence(r->device, &fci, NULL, &b->fence), "vkCreateFence");
+    if (st != TW_OK) return st;
+
+    /* Recorded once and resubmitted: the least work a frame can be. */
+    VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+    r->vk.d.vkBeginCommandBuffer(b->cmd, &bi);
+    VkClearValue clears[2];
+    memset(clears, 0, sizeof clears);
+    clears[0].color.float32[0] = clears[0].color.float32[1] = clears[0].color.float32[2] = 0.8f;
+    clears[0].color.float32[3] = 1.0f;
+    clears[1].depthStencil.depth = 1.0f;
+    VkRenderPassBeginInfo rpb = {
+        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
+        .renderPass = b->rp,
+        .framebuffer = b->fb,
+        .renderArea = { { 0, 0 }, { w, h } },
+        .clearValueCount = 2,
+        .pClearValues = clears,
+    };
+    r->vk.d.vkCmdBeginRenderPass(b->cmd, &rpb, VK_SUBPASS_CONTENTS_INLINE);
+    VkViewport vp = { 0, 0, (float)w, (float)h, 0, 1 };
+    VkRect2D sc = { { 0, 0 }, { w, h } };
+    r->vk.d.vkCmdSetViewport(b->cmd, 0, 1, &vp);
+    r->vk.d.vkCmdSetScissor(b->cmd, 0, 1, &sc);
+    r->vk.d.vkCmdBindPipeline(b->cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, b->pipe);
+    r->vk.d.vkCmdPushConstants(b->cmd, b->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, 64, view_proj);
+    VkBuffer vbs[2] = { r->vbuf.buf, b->offsets.buf };
+    VkDeviceSize offs[2] = { 0, 0 };
+    r->vk.d.vkCmdBindVertexBuffers(b->cmd, 0, 2, vbs, offs);
+    r->vk.d.vkCmdBindIndexBuffer(b->cmd, r->ibuf.buf, 0, VK_INDEX_TYPE_UINT32);
+    r->vk.d.vkCmdDrawIndexed(b->cmd, cube->index_count, count, cube->first_index, (int32_t)cube->first_vertex, 0);
+    r->vk.d.vkCmdEndRenderPass(b->cmd);
+    VkBufferImageCopy region = {
+        .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+        .imageExtent = { w, h, 1 },
+    };
+    r->vk.d.vkCmdCopyImageToBuffer(b->cmd, b->color.img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, b->readback.buf, 1,
+                                   &region);
+    VkBufferMemoryBarrier bb = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+        .buffer = b->readback.buf,
+        .size = VK_WHOLE_SIZE,
+    };
+    r->vk.d.vkCmdPipelineBarrier(b->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1,
+                                 &bb, 0, NULL);
+    return twr_vk_status(r, r->vk.d.vkEndCommandBuffer(b->cmd), "vkEndCommandBuffer");
+}
+
+static tw_status baseline_frame(tw_render *r, baseline *b, uint8_t *pixels, size_t size)
+{
+    VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &b->cmd };
+    tw_status st = twr_vk_status(r, r->vk.d.vkQueueSubmit(r->queue, 1, &si, b->fence), "vkQueueSubmit");
+    if (st != TW_OK) return st;
+    st = twr_vk_status(r, r->vk.d.vkWaitForFences(r->device, 1, &b->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+    r->vk.d.vkResetFences(r->device, 1, &b->fence);
+    memcpy(pixels, b->readback.map, size);
+    return st;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, uint32_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw_render_bench_result *out)
+{
+    TW_CHECK(r && out, "tw_render_bench_run needs a renderer and a result struct.");
+    tw_render_bench_desc d = desc ? *desc : (tw_render_bench_desc){ 0 };
+    uint32_t n = d.instances ? d.instances : 10000;
+    uint32_t w = d.width ? d.width : 1280, h = d.height ? d.height : 720;
+    uint32_t frames = d.frames ? d.frames : 20, warmup = d.warmup ? d.warmup : 3;
+    memset(out, 0, sizeof *out);
+
+    tw_render_geom g;
+    tw_render_geom_init(&g, &r->alloc);
+    tw_status st = tw_render_geom_box(&g, (float[3]){ -0.5f, -0.5f, -0.5f }, (float[3]){ 0.5f, 0.5f, 0.5f });
+    tw_render_mesh cube = { 0 };
+    if (st == TW_OK)
+        st = tw_render_mesh_create(r, &(tw_render_mesh_desc){ .vertices = g.vertices, .vertex_count = g.vertex_count,
+                                                              .indices = g.indices, .index_count = g.index_count,
+                                                              .edges = (const uint8_t(*)[4])g.edges, .label = "bench cube" },
+                                   &cube);
+    tw_render_geom_fini(&g);
+    if (st != TW_OK) return st;
+
+    tw_render_target tgt = { 0 };
+    size_t px_size = (size_t)w * h * 4;
+    tw_render_instance *inst = tw_calloc(&r->alloc, n, sizeof *inst);
+    float *offsets = tw_calloc(&r->alloc, n, 4 * sizeof(float));
+    uint8_t *pixels = tw_alloc(&r->alloc, px_size);
+    double *te = tw_calloc(&r->alloc, frames, sizeof(double));
+    double *tb = tw_calloc(&r->alloc, frames, sizeof(double));
+    double *tc = tw_calloc(&r->alloc, frames, sizeof(double));
+    double *tn = tw_calloc(&r->alloc, frames, sizeof(double));
+    baseline b;
+    memset(&b, 0, sizeof b);
+    if (!inst || !offsets || !pixels || !te || !tb || !tc || !tn) {
+        st = TW_ERR_NOMEM;
+        goto done;
+    }
+    st = tw_render_target_create(r, &(tw_render_target_desc){ .width = w, .height = h, .label = "bench" }, &tgt);
+    if (st != TW_OK) goto done;
+
+    /* A square grid, 1.5 m apart, on the ground. */
+    uint32_t side = (uint32_t)ceil(sqrt((double)n));
+    for (uint32_t k = 0; k < n; k++) {
+        float p[3] = { 1.5f * (float)(k % side), 1.5f * (float)(k / side), 0.5f };
+        tw_render_transform_trs(inst[k].transform, p, 0.0f, NULL);
+        inst[k].mesh = cube;
+        inst[k].color[0] = 200;
+        inst[k].color[1] = 196;
+        inst[k].color[2] = 188;
+        inst[k].color[3] = 255;
+        inst[k].pick_id = k + 1;
+        memcpy(&offsets[4 * k], p, 3 * sizeof(float));
+    }
+    tw_render_drawlist dl = { .instances = inst, .instance_count = n };
+    float span = 1.5f * (float)(side - 1) + 0.5f;
+    tw_render_camera_fit(&dl.camera, (float[3]){ -0.5f, -0.5f, 0.0f }, (float[3]){ span, span, 1.0f },
+                         (float)w / (float)h, -60.0f, 35.0f);
+    float view[16], proj[16], vp[16];
+    tw_render_camera_matrices(&dl.camera, (float)w / (float)h, view, proj);
+    for (int c = 0; c < 4; c++)
+        for (int rr = 0; rr < 4; rr++) {
+            float acc = 0.0f;
+            for (int k = 0; k < 4; k++) acc += proj[k * 4 + rr] * view[c * 4 + k];
+            vp[c * 4 + rr] = acc;
+        }
+    st = baseline_create(r, &b, w, h, twr_mesh_get(r, cube), offsets, n, vp);
+    if (st != TW_OK) goto done;
+
+    for (uint32_t k = 0; k < warmup && st == TW_OK; k++) {
+        st = tw_render_frame(r, tgt, &dl, NULL);
+        if (st == TW_OK) st = tw_render_target_read(r, tgt, pixels, px_size);
+        if (st == TW_OK) st = baseline_frame(r, &b, pixels, px_size);
+    }
+    uint64_t allocs0 = r->counters.heap_allocations + r->counters.gpu_allocations;
+    uint64_t steady = 0;
+    tw_render_drawlist bare = dl;
+    bare.flags |= TW_RENDER_DRAW_NO_EDGES;
+    for (uint32_t k = 0; k < frames && st == TW_OK; k++) {
+        tw_render_frame_stats fs;
+        double t0 = tw_clock_monotonic_s();
+        st = tw_render_frame(r, tgt, &dl, &fs);
+        if (st == TW_OK) st = tw_render_target_read(r, tgt, pixels, px_size);
+        double t1 = tw_clock_monotonic_s();
+        steady = r->counters.heap_allocations + r->counters.gpu_allocations - allocs0;
+        if (st == TW_OK) st = baseline_frame(r, &b, pixels, px_size);
+        double t2 = tw_clock_monotonic_s();
+        if (st == TW_OK) st = tw_render_frame(r, tgt, &bare, NULL);
+        if (st == TW_OK) st = tw_render_target_read(r, tgt, pixels, px_size);
+        double t3 = tw_clock_monotonic_s();
+        te[k] = (t1 - t0) * 1e3;
+        tb[k] = (t2 - t1) * 1e3;
+        tn[k] = (t3 - t2) * 1e3;
+        tc[k] = fs.cpu_ms;
+    }
+    if (st == TW_OK) {
+        out->engine_ms = median(te, frames);
+        out->baseline_ms = median(tb, frames);
+        out->ratio = out->baseline_ms > 0.0 ? out->engine_ms / out->baseline_ms : 0.0;
+        out->no_edges_ms = median(tn, frames);
+        out->no_edges_ratio = out->baseline_ms > 0.0 ? out->no_edges_ms / out->baseline_ms : 0.0;
+        out->cpu_ms = median(tc, frames);
+        out->triangles = (uint64_t)n * (twr_mesh_get(r, cube)->index_count / 3);
+        out->steady_allocations = steady;
+    }
+done:
+    baseline_destroy(r, &b);
+    if (tgt.id) tw_render_target_destroy(r, tgt);
+    tw_render_mesh_destroy(r, cube);
+    tw_free(&r->alloc, inst, (size_t)n * sizeof *inst);
+    tw_free(&r->alloc, offsets, (size_t)n * 4 * sizeof(float));
+    tw_free(&r->alloc, pixels, px_size);
+    tw_free(&r->alloc, te, (size_t)frames * sizeof(double));
+    tw_free(&r->alloc, tb, (size_t)frames * sizeof(double));
+    tw_free(&r->alloc, tc, (size_t)frames * sizeof(double));
+    tw_free(&r->alloc, tn, (size_t)frames * sizeof(double));
+    return st;
+}

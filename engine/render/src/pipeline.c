@@ -1,0 +1,310 @@
+/* The render pass, the descriptor layout and the pipelines.
+ *
+ * One pass draws a frame into colour (RGBA8 sRGB, the output), id (R32_UINT,
+ * the app's pick ids) and depth: opaque instances, then the section fill
+ * (when a section plane is on), then faded instances blended on top (they
+ * write no id: x-rayed storeys are not pickable), then the legend. Element
+ * edges and the selection are drawn by the scene shaders themselves: a
+ * full-screen post pass costs lavapipe more than the whole scene.
+ * Pipelines use a dynamic viewport, so one set serves targets of any size.
+ * The SPIR-V is compiled from shaders/ by the build and embedded here. */
+#include <string.h>
+
+#include "render_internal.h"
+
+static const uint32_t spv_scene_vert[] =
+#include "scene.vert.inc"
+    ;
+static const uint32_t spv_scene_clip_vert[] =
+#include "scene_clip.vert.inc"
+    ;
+static const uint32_t spv_scene_caps_vert[] =
+#include "scene_caps.vert.inc"
+    ;
+static const uint32_t spv_scene_frag[] =
+#include "scene.frag.inc"
+    ;
+static const uint32_t spv_scene_caps_frag[] =
+#include "scene_caps.frag.inc"
+    ;
+static const uint32_t spv_scene_plain_vert[] =
+#include "scene_plain.vert.inc"
+    ;
+static const uint32_t spv_scene_plain_frag[] =
+#include "scene_plain.frag.inc"
+    ;
+static const uint32_t spv_legend_vert[] =
+#include "legend.vert.inc"
+    ;
+static const uint32_t spv_legend_frag[] =
+#include "legend.frag.inc"
+    ;
+const uint32_t twr_spv_bench_vert[] =
+#include "bench.vert.inc"
+    ;
+const uint32_t twr_spv_bench_frag[] =
+#include "bench.frag.inc"
+    ;
+const size_t twr_spv_bench_vert_size = sizeof twr_spv_bench_vert;
+const size_t twr_spv_bench_frag_size = sizeof twr_spv_bench_frag;
+
+_Static_assert(sizeof(gpu_frame) == TWL_FRAME_VEC4_COUNT * 16, "gpu_frame must match the std140 block");
+_Static_assert(sizeof(gpu_instance) == 64, "gpu_instance is 64 bytes");
+_Static_assert(sizeof(gpu_vertex) == 20, "gpu_vertex is 20 bytes");
+_Static_assert(TWL_FLAG_SELECTED == TW_RENDER_INST_SELECTED && TWL_FLAG_ALARM == TW_RENDER_INST_ALARM &&
+                   TWL_FLAG_STALE == TW_RENDER_INST_STALE && TWL_FLAG_FADED == TW_RENDER_INST_FADED &&
+                   TWL_FLAG_VALUE == TW_RENDER_INST_VALUE,
+               "shader flag bits must equal the public TW_RENDER_INST_* bits");
+
+tw_status twr_shader_module(tw_render *r, const uint32_t *code, size_t size, VkShaderModule *out)
+{
+    VkShaderModuleCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = size,
+        .pCode = code,
+    };
+    return twr_vk_status(r, r->vk.d.vkCreateShaderModule(r->device, &ci, NULL, out), "vkCreateShaderModule");
+}
+
+static tw_status create_render_pass(tw_render *r)
+{
+    VkAttachmentDescription att[3] = {
+        { 0, VK_FORMAT_R8G8B8A8_SRGB, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR,
+          VK_ATTACHMENT_STORE_OP_STORE, VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_ATTACHMENT_STORE_OP_DONT_CARE,
+          VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL },
+        { 0, VK_FORMAT_R32_UINT, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR,
+          VK_ATTACHMENT_STORE_OP_STORE, VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_ATTACHMENT_STORE_OP_DONT_CARE,
+          VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL },
+        { 0, r->depth_format, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR,
+          VK_ATTACHMENT_STORE_OP_DONT_CARE, VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_ATTACHMENT_STORE_OP_DONT_CARE,
+          VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL },
+    };
+    VkAttachmentReference color_refs[2] = {
+        { 0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL },
+        { 1, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL },
+    };
+    VkAttachmentReference depth_ref = { 2, VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL };
+    VkSubpassDescription sub = {
+        .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+        .colorAttachmentCount = 2,
+        .pColorAttachments = color_refs,
+        .pDepthStencilAttachment = &depth_ref,
+    };
+    /* In: the previous frame's readback and pick copies, and its writes to
+     * the same images, must be done. Out: this frame's readback copies the
+     * colour, picking copies the id. */
+    VkSubpassDependency deps[2] = {
+        { VK_SUBPASS_EXTERNAL, 0,
+          VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT |
+              VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT,
+          VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT |
+              VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT,
+          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT,
+          VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT |
+              VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_READ_BIT | VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT,
+          0 },
+        { 0, VK_SUBPASS_EXTERNAL, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT, 0 },
+    };
+    VkRenderPassCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+        .attachmentCount = 3,
+        .pAttachments = att,
+        .subpassCount = 1,
+        .pSubpasses = &sub,
+        .dependencyCount = 2,
+        .pDependencies = deps,
+    };
+    return twr_vk_status(r, r->vk.d.vkCreateRenderPass(r->device, &ci, NULL, &r->rp_scene), "vkCreateRenderPass");
+}
+
+static tw_status create_layouts(tw_render *r)
+{
+    VkDescriptorSetLayoutBinding frame_b = {
+        TWL_BINDING_FRAME, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
+        VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, NULL
+    };
+    VkDescriptorSetLayoutCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = 1,
+        .pBindings = &frame_b,
+    };
+    tw_status st = twr_vk_status(r, r->vk.d.vkCreateDescriptorSetLayout(r->device, &ci, NULL, &r->dsl_frame),
+                                 "vkCreateDescriptorSetLayout");
+    if (st != TW_OK) return st;
+    VkPipelineLayoutCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &r->dsl_frame,
+    };
+    st = twr_vk_status(r, r->vk.d.vkCreatePipelineLayout(r->device, &pci, NULL, &r->pl_scene),
+                       "vkCreatePipelineLayout");
+    if (st != TW_OK) return st;
+    VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, TW_RENDER_FRAMES_IN_FLIGHT };
+    VkDescriptorPoolCreateInfo dpi = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        .maxSets = TW_RENDER_FRAMES_IN_FLIGHT,
+        .poolSizeCount = 1,
+        .pPoolSizes = &ps,
+    };
+    return twr_vk_status(r, r->vk.d.vkCreateDescriptorPool(r->device, &dpi, NULL, &r->desc_pool),
+                         "vkCreateDescriptorPool");
+}
+
+typedef enum variant { V_OPAQUE, V_CLIP, V_CAPS, V_FADED, V_FADED_CLIP, V_LEGEND } variant;
+
+/* no_edges: the shaders read no edge coordinates (the last attribute). */
+static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule fs, variant v, int no_edges,
+                                 VkPipeline *out)
+{
+    VkPipelineShaderStageCreateInfo stages[2] = {
+        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_VERTEX_BIT, vs, "main", NULL },
+        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fs, "main", NULL },
+    };
+    VkVertexInputBindingDescription bindings[2] = {
+        { 0, sizeof(gpu_vertex), VK_VERTEX_INPUT_RATE_VERTEX },
+        { 1, sizeof(gpu_instance), VK_VERTEX_INPUT_RATE_INSTANCE },
+    };
+    /* The section fill reads neither normals nor edges: they come last so
+     * that its pipeline can leave them out. */
+    VkVertexInputAttributeDescription attrs[8] = {
+        { TWL_LOC_POSITION, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(gpu_vertex, position) },
+        { TWL_LOC_MODEL0, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) },
+        { TWL_LOC_MODEL1, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 16 },
+        { TWL_LOC_MODEL2, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 32 },
+        { TWL_LOC_COLOR, 1, VK_FORMAT_R16G16B16A16_SFLOAT, offsetof(gpu_instance, color) },
+        { TWL_LOC_IDS, 1, VK_FORMAT_R32G32_UINT, offsetof(gpu_instance, pick_id) },
+        { TWL_LOC_NORMAL, 0, VK_FORMAT_R8G8B8A8_SNORM, offsetof(gpu_vertex, normal) },
+        { TWL_LOC_EDGE, 0, VK_FORMAT_R8G8B8A8_UNORM, offsetof(gpu_vertex, edge) },
+    };
+    VkPipelineVertexInputStateCreateInfo vi = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
+        .vertexBindingDescriptionCount = v == V_LEGEND ? 0u : 2u,
+        .pVertexBindingDescriptions = bindings,
+        .vertexAttributeDescriptionCount = v == V_LEGEND ? 0u : v == V_CAPS ? 6u : no_edges ? 7u : 8u,
+        .pVertexAttributeDescriptions = attrs,
+    };
+    VkPipelineInputAssemblyStateCreateInfo ia = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
+        .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
+    };
+    VkPipelineViewportStateCreateInfo vp = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
+        .viewportCount = 1,
+        .scissorCount = 1,
+    };
+    /* The section fill draws exactly the back faces: where the cut opened an
+     * element, its inside shows. */
+    VkCullModeFlags cull = v == V_CAPS ? VK_CULL_MODE_FRONT_BIT : v == V_LEGEND ? VK_CULL_MODE_NONE
+                                                                                 : VK_CULL_MODE_BACK_BIT;
+    VkPipelineRasterizationStateCreateInfo rs = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
+        .polygonMode = VK_POLYGON_MODE_FILL,
+        .cullMode = cull,
+        .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
+        .lineWidth = 1.0f,
+    };
+    VkPipelineMultisampleStateCreateInfo ms = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
+        .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
+    };
+    int faded = v == V_FADED || v == V_FADED_CLIP;
+    VkPipelineDepthStencilStateCreateInfo ds = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO,
+        .depthTestEnable = v == V_LEGEND ? VK_FALSE : VK_TRUE,
+        .depthWriteEnable = (faded || v == V_LEGEND) ? VK_FALSE : VK_TRUE,
+        .depthCompareOp = VK_COMPARE_OP_LESS_OR_EQUAL,
+    };
+    const VkColorComponentFlags rgba = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
+                                       VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
+    VkPipelineColorBlendAttachmentState blend[2] = {
+        { VK_FALSE, 0, 0, 0, 0, 0, 0, rgba },
+        { VK_FALSE, 0, 0, 0, 0, 0, 0, VK_COLOR_COMPONENT_R_BIT },
+    };
+    if (faded) {
+        /* Faded (x-ray) elements blend over what is behind them and leave
+         * the id buffer alone, so what shows through stays pickable. */
+        blend[0] = (VkPipelineColorBlendAttachmentState){
+            VK_TRUE, VK_BLEND_FACTOR_SRC_ALPHA, VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD,
+            VK_BLEND_FACTOR_ONE, VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD, rgba
+        };
+    }
+    if (faded || v == V_LEGEND) blend[1].colorWriteMask = 0;
+    VkPipelineColorBlendStateCreateInfo cb = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
+        .attachmentCount = 2,
+        .pAttachments = blend,
+    };
+    VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
+    VkPipelineDynamicStateCreateInfo dy = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
+        .dynamicStateCount = 2,
+        .pDynamicStates = dyn,
+    };
+    VkGraphicsPipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
+        .stageCount = 2,
+        .pStages = stages,
+        .pVertexInputState = &vi,
+        .pInputAssemblyState = &ia,
+        .pViewportState = &vp,
+        .pRasterizationState = &rs,
+        .pMultisampleState = &ms,
+        .pDepthStencilState = &ds,
+        .pColorBlendState = &cb,
+        .pDynamicState = &dy,
+        .layout = r->pl_scene,
+        .renderPass = r->rp_scene,
+        .subpass = 0,
+    };
+    return twr_vk_status(r, r->vk.d.vkCreateGraphicsPipelines(r->device, VK_NULL_HANDLE, 1, &ci, NULL, out),
+                         "vkCreateGraphicsPipelines");
+}
+
+enum { M_VS, M_VS_CLIP, M_VS_CAPS, M_VS_PLAIN, M_FS, M_FS_CAPS, M_FS_PLAIN, M_LEGEND_VS, M_LEGEND_FS, M_COUNT };
+
+tw_status twr_pipelines_create(tw_render *r)
+{
+    tw_status st = create_render_pass(r);
+    if (st == TW_OK) st = create_layouts(r);
+    if (st != TW_OK) return st;
+
+    static const struct { const uint32_t *code; size_t size; } src[M_COUNT] = {
+        [M_VS] = { spv_scene_vert, sizeof spv_scene_vert },
+        [M_VS_CLIP] = { spv_scene_clip_vert, sizeof spv_scene_clip_vert },
+        [M_VS_CAPS] = { spv_scene_caps_vert, sizeof spv_scene_caps_vert },
+        [M_VS_PLAIN] = { spv_scene_plain_vert, sizeof spv_scene_plain_vert },
+        [M_FS] = { spv_scene_frag, sizeof spv_scene_frag },
+        [M_FS_CAPS] = { spv_scene_caps_frag, sizeof spv_scene_caps_frag },
+        [M_FS_PLAIN] = { spv_scene_plain_frag, sizeof spv_scene_plain_frag },
+        [M_LEGEND_VS] = { spv_legend_vert, sizeof spv_legend_vert },
+        [M_LEGEND_FS] = { spv_legend_frag, sizeof spv_legend_frag },
+    };
+    VkShaderModule mods[M_COUNT] = { 0 };
+    for (int k = 0; k < M_COUNT && st == TW_OK; k++) st = twr_shader_module(r, src[k].code, src[k].size, &mods[k]);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS], V_OPAQUE, 0, &r->pipe_opaque);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN], V_OPAQUE, 1, &r->pipe_opaque_plain);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS], V_CLIP, 0, &r->pipe_clip);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CAPS], mods[M_FS_CAPS], V_CAPS, 1, &r->pipe_caps);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS], V_FADED, 0, &r->pipe_faded);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN], V_FADED, 1, &r->pipe_faded_plain);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS], V_FADED_CLIP, 0, &r->pipe_faded_clip);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_LEGEND_VS], mods[M_LEGEND_FS], V_LEGEND, 1, &r->pipe_legend);
+    /* Pipelines keep what they need; the modules can go. */
+    for (int k = 0; k < M_COUNT; k++)
+        if (mods[k]) r->vk.d.vkDestroyShaderModule(r->device, mods[k], NULL);
+    return st;
+}
+
+void twr_pipelines_destroy(tw_render *r)
+{
+    VkDevice d = r->device;
+    VkPipeline pipes[8] = { r->pipe_opaque, r->pipe_opaque_plain, r->pipe_clip,        r->pipe_caps,
+                            r->pipe_faded,  r->pipe_faded_plain,  r->pipe_faded_clip, r->pipe_legend };
+    for (int k = 0; k < 8; k++)
+        if (pipes[k]) r->vk.d.vkDestroyPipeline(d, pipes[k], NULL);
+    if (r->pl_scene) r->vk.d.vkDestroyPipelineLayout(d, r->pl_scene, NULL);
+    if (r->dsl_frame) r->vk.d.vkDestroyDescriptorSetLayout(d, r->dsl_frame, NULL);
+    if (r->desc_pool) r->vk.d.vkDestroyDescriptorPool(d, r->desc_pool, NULL);
+    if (r->rp_scene) r->vk.d.vkDestroyRenderPass(d, r->rp_scene, NULL);
+}

@@ -1,0 +1,244 @@
+/* render_internal.h: the renderer's state, shared by the files of engine/render/src.
+ *
+ * One tw_render holds the Vulkan instance, device and function tables (vk.h),
+ * the pipelines, the frames in flight with their instance ring segments, the
+ * shared mesh buffers, the handle pools and the deferred-deletion queue. No
+ * state lives anywhere else. */
+#ifndef TWIN_RENDER_INTERNAL_H
+#define TWIN_RENDER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "twin/alloc.h"
+#include "twin/log.h"
+#include "twin/render.h"
+#include "twin_layout.h"
+#include "vk.h"
+
+#define TW_RENDER_LOG "render"
+
+/* ---- handle pools (pool.c) ---------------------------------------------- */
+
+/* A handle id is (generation << 20) | (slot + 1): zero is never valid, a
+ * slot's generation moves on when it is freed, so an old id stops matching. */
+enum { POOL_SLOT_BITS = 20, POOL_MAX_SLOTS = (1u << POOL_SLOT_BITS) - 2, POOL_GEN_MASK = 0xFFFu };
+
+typedef struct rpool {
+    size_t item_size;
+    uint8_t *items;          /* item_size bytes per slot */
+    uint16_t *gen;           /* current generation per slot, 1..4095 */
+    uint8_t *alive;
+    uint32_t *free_slots;
+    uint32_t free_count;
+    uint32_t used;           /* slots ever handed out (high-water mark) */
+    uint32_t cap;
+} rpool;
+
+void twr_pool_init(rpool *p, size_t item_size);
+void twr_pool_fini(rpool *p, const tw_allocator *a);
+/* Returns the new id (item zeroed) or 0 when out of memory or slots. */
+uint32_t twr_pool_alloc(rpool *p, const tw_allocator *a);
+/* The slot of a live id, or -1 for zero, stale or foreign ids. */
+int64_t twr_pool_lookup(const rpool *p, uint32_t id);
+void twr_pool_free(rpool *p, uint32_t id);
+static inline void *twr_pool_item(const rpool *p, uint32_t slot) { return p->items + (size_t)slot * p->item_size; }
+
+/* ---- free-range lists for the shared mesh buffers (mesh.c) ---------------- */
+
+typedef struct range { uint32_t start, count; } range;
+typedef struct range_list {
+    range *items;            /* free ranges, sorted by start, never adjacent */
+    uint32_t count, cap;
+} range_list;
+
+/* ---- GPU memory ----------------------------------------------------------- */
+
+typedef struct gpu_buffer {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    void *map;               /* host-visible buffers stay mapped */
+    VkDeviceSize size;
+} gpu_buffer;
+
+typedef struct gpu_image {
+    VkImage img;
+    VkDeviceMemory mem;
+    VkImageView view;
+} gpu_image;
+
+enum { MEM_DEVICE = 0, MEM_UPLOAD = 1, MEM_READBACK = 2 };
+
+/* ---- resources ------------------------------------------------------------ */
+
+typedef struct mesh {
+    uint32_t first_vertex, vertex_count;
+    uint32_t first_index, index_count;
+    float bounds[6];
+    char label[48];
+} mesh;
+
+typedef struct target {
+    uint32_t width, height;
+    gpu_image color, id, depth;
+    VkFramebuffer fb;
+    gpu_buffer readback;     /* the last frame, RGBA8, rows top-down */
+    int64_t last_frame;      /* index of the last frame drawn into it; -1: none */
+    char label[48];
+} target;
+
+typedef struct frame_slot {
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    int in_flight;           /* submitted and not yet waited for */
+    gpu_buffer instances;    /* this frame's segment of the instance ring */
+    uint32_t instance_cap;
+    gpu_buffer uniforms;
+    VkDescriptorSet set;
+} frame_slot;
+
+/* ---- deferred deletion ---------------------------------------------------- */
+
+typedef enum deletion_kind {
+    DEL_BUFFER,
+    DEL_IMAGE,
+    DEL_FRAMEBUFFER,
+    DEL_VERTEX_RANGE,
+    DEL_INDEX_RANGE
+} deletion_kind;
+
+typedef struct deletion {
+    deletion_kind kind;
+    uint64_t after;          /* safe once this many frames are known complete */
+    union {
+        gpu_buffer buffer;
+        gpu_image image;
+        VkFramebuffer framebuffer;
+        range range;
+    } u;
+} deletion;
+
+/* ---- the renderer ---------------------------------------------------------- */
+
+/* A vertex as the GPU reads it: 20 bytes. */
+typedef struct gpu_vertex {
+    float position[3];
+    int8_t normal[4];        /* snorm8 */
+    uint8_t edge[4];         /* unorm8 edge coordinates (xyz), see geom.c */
+} gpu_vertex;
+
+/* An instance as the GPU reads it: 64 bytes, written by tw_render_frame. */
+typedef struct gpu_instance {
+    float model[12];         /* rows 0..2 of the affine model matrix */
+    uint16_t color[4];       /* half floats: linear rgb albedo with state applied; w unused */
+    uint32_t pick_id;
+    uint32_t flags;
+} gpu_instance;
+
+/* One instanced draw: a run of instances of one mesh in the ring. */
+typedef struct draw_run {
+    uint32_t mesh_slot;
+    uint32_t first, count;
+} draw_run;
+
+typedef struct gpu_frame { TWL_FRAME_FIELDS; } gpu_frame;
+
+struct tw_render {
+    tw_allocator user_alloc;
+    tw_allocator alloc;      /* counts into counters.heap_allocations, then user_alloc */
+    tw_log log;
+    tw_vk vk;
+    tw_render_info info;
+    tw_render_counters counters;
+
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice phys;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties mem_props;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkFormat depth_format;
+
+    /* pipelines (pipeline.c) */
+    VkRenderPass rp_scene;
+    VkDescriptorSetLayout dsl_frame;
+    VkPipelineLayout pl_scene;
+    VkPipeline pipe_opaque, pipe_opaque_plain, pipe_clip, pipe_caps;
+    VkPipeline pipe_faded, pipe_faded_plain, pipe_faded_clip, pipe_legend;
+    VkDescriptorPool desc_pool;
+
+    /* colour tables, built once (frame.c) */
+    uint16_t srgb_half[256];         /* sRGB byte → linear, as a half float */
+    float srgb_linear[256];          /* sRGB byte → linear */
+    float cmap_linear[2][256][3];    /* viridis, turbo: t*255 → linear rgb */
+
+    /* frames in flight */
+    frame_slot slots[TW_RENDER_FRAMES_IN_FLIGHT];
+    uint64_t frames_submitted;
+    uint64_t frames_done;    /* every frame with a smaller index has finished */
+
+    /* synchronous one-shot work: uploads, picks */
+    VkCommandPool once_pool;
+    VkCommandBuffer once_cmd;
+    VkFence once_fence;
+    gpu_buffer staging;
+    gpu_buffer pick_buf;
+
+    /* meshes in shared buffers */
+    rpool meshes;
+    gpu_buffer vbuf, ibuf;
+    uint32_t vcap, icap;     /* capacities in vertices and indices */
+    range_list vfree, ifree;
+
+    rpool targets;
+
+    /* per-frame scratch, grown when a draw list outgrows it and kept */
+    draw_run *runs;          /* opaque runs from the front, faded runs from the back */
+    uint32_t run_cap;
+
+    deletion *dels;
+    uint32_t del_count, del_cap;
+    uint32_t initial_instances;
+};
+
+/* render.c */
+tw_status twr_buffer_create(tw_render *r, VkDeviceSize size, VkBufferUsageFlags usage, int mem,
+                            gpu_buffer *out);
+void twr_buffer_destroy(tw_render *r, gpu_buffer *b);
+tw_status twr_image_create(tw_render *r, uint32_t w, uint32_t h, VkFormat format, VkImageUsageFlags usage,
+                           VkImageAspectFlags aspect, gpu_image *out);
+void twr_image_destroy(tw_render *r, gpu_image *img);
+tw_status twr_vk_status(tw_render *r, VkResult res, const char *what);
+/* Queue a GPU object for destruction once the frames in flight are done. */
+tw_status twr_defer_delete(tw_render *r, const deletion *d);
+void twr_run_deletions(tw_render *r, int all);
+VkCommandBuffer twr_once_begin(tw_render *r);
+tw_status twr_once_submit(tw_render *r);
+tw_status twr_staging_reserve(tw_render *r, VkDeviceSize size);
+/* Waits for the frame slot that last drew frame index `frame`. */
+tw_status twr_wait_frame(tw_render *r, int64_t frame);
+
+/* pipeline.c */
+tw_status twr_pipelines_create(tw_render *r);
+void twr_pipelines_destroy(tw_render *r);
+tw_status twr_shader_module(tw_render *r, const uint32_t *code, size_t size, VkShaderModule *out);
+extern const uint32_t twr_spv_bench_vert[], twr_spv_bench_frag[];
+extern const size_t twr_spv_bench_vert_size, twr_spv_bench_frag_size;
+
+/* mesh.c */
+tw_status twr_meshes_init(tw_render *r);
+void twr_meshes_fini(tw_render *r);
+void twr_range_free(tw_render *r, range_list *l, range rg);
+const mesh *twr_mesh_get(const tw_render *r, tw_render_mesh m);
+
+/* target.c */
+void twr_targets_fini(tw_render *r);
+target *twr_target_get(tw_render *r, tw_render_target t);
+
+/* camera.c, colormap tables */
+void twr_colormap_table(tw_render_colormap map, float out[TWL_COLORMAP_N][4]);
+void twr_tables_init(tw_render *r);
+
+#endif
