@@ -329,42 +329,48 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
         sh.alarm[k] = r->srgb_linear[alarm_srgb[k]];
     }
 
-    /* The one pass over the draw list. */
+    /* The one pass over the draw list. The pool's arrays are held in locals:
+     * alive[] is bytes, which may alias anything, so the compiler would
+     * reload them after every store into the ring. */
     gpu_instance *ring = s->instances.map;
     draw_run *runs = r->runs;
+    const uint8_t *alive = r->meshes.alive;
+    const uint16_t *gen = r->meshes.gen;
+    const uint32_t used = r->meshes.used, run_cap = r->run_cap;
     uint32_t oc = 0, fc = s->instance_cap, nro = 0, nrf = 0, skipped = 0;
     uint32_t last_o = UINT32_MAX, last_f = UINT32_MAX;
-    const rpool *mp = &r->meshes;
     for (uint32_t k = 0; k < n; k++) {
         const tw_render_instance *in = &dl->instances[k];
-        if (in->flags & TW_RENDER_INST_HIDDEN) continue;
+        uint32_t flags = in->flags;
+        if (flags & TW_RENDER_INST_HIDDEN) continue;
         /* The pool lookup, inlined: this loop runs for every element. */
         uint32_t id = in->mesh.id, slot = (id & ((1u << POOL_SLOT_BITS) - 1)) - 1;
-        if (slot >= mp->used || !mp->alive[slot] || mp->gen[slot] != (id >> POOL_SLOT_BITS)) {
+        if (slot >= used || !alive[slot] || gen[slot] != (id >> POOL_SLOT_BITS)) {
             skipped++;
             continue;
         }
         gpu_instance *g;
-        if (!(in->flags & TW_RENDER_INST_FADED)) {
+        if (!(flags & TW_RENDER_INST_FADED)) {
             if (slot != last_o) {
+                if (nro) runs[nro - 1].count = oc - runs[nro - 1].first;
                 runs[nro++] = (draw_run){ slot, oc, 0 };
                 last_o = slot;
             }
-            runs[nro - 1].count++;
             g = &ring[oc++];
         } else {
             /* Faded runs grow downwards from the end of both arrays. */
             g = &ring[--fc];
             if (slot != last_f) {
                 nrf++;
-                runs[r->run_cap - nrf] = (draw_run){ slot, fc, 0 };
+                runs[run_cap - nrf] = (draw_run){ slot, fc, 0 };
                 last_f = slot;
             }
-            runs[r->run_cap - nrf].first = fc;
-            runs[r->run_cap - nrf].count++;
+            runs[run_cap - nrf].first = fc;
+            runs[run_cap - nrf].count++;
         }
         write_instance(r, &sh, g, in);
     }
+    if (nro) runs[nro - 1].count = oc - runs[nro - 1].first;
     uint32_t drawn = oc + (s->instance_cap - fc);
     if (skipped) {
         r->counters.invalid_handles += skipped;

@@ -208,12 +208,15 @@ typedef struct tw_render_section {
 typedef struct tw_render_instance {
     tw_render_mesh mesh;
     float transform[16];         /* model → world, column-major (cglm's mat4 layout) */
-    uint8_t color[4];            /* sRGB RGBA; alpha below 255 is ignored unless faded */
+    uint8_t color[4];            /* sRGB; alpha is ignored (faded elements have a fixed opacity) */
     uint32_t flags;              /* TW_RENDER_INST_* */
     uint32_t pick_id;            /* written to the id buffer; 0: not pickable */
     float value;                 /* the data value when TW_RENDER_INST_VALUE is set */
 } tw_render_instance;
 
+/* One frame's input. Consecutive instances of the same mesh become one
+ * instanced draw, so a list grouped by mesh (a loop over one kind of
+ * entity) draws fastest; any order gives the same picture. */
 typedef struct tw_render_drawlist {
     tw_render_camera camera;
     tw_render_lights lights;
