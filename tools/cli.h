@@ -11,6 +11,27 @@ int cli_fmt(int argc, char **argv);
 int cli_replay(int argc, char **argv, volatile sig_atomic_t *cancel);
 int cli_log(int argc, char **argv);
 int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel);
+int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel);
+int cli_view(int argc, char **argv, volatile sig_atomic_t *cancel);
+
+/* `twin run --frames-every S [--width W] [--height H] [--camera C]`: PNG
+ * frames during a run through the offscreen renderer (cli_render.c). */
+typedef struct cli_frames {
+    double every;              /* s of simulated time; 0: no frames */
+    unsigned width, height;
+    const char *camera;
+    const char *out_dir;
+    struct tw_view_frames *f;
+    int failed;                /* the frame hook stopped the run */
+} cli_frames;
+/* Takes a frames option at argv[*i] (advancing *i): 1 taken, 0 not one, -1 bad (message printed). */
+int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i);
+/* With --frames-every: starts the renderer and hooks it into d. Returns an exit code (0: go on). */
+struct tw_app_run_desc;
+struct tw_diag;
+int cli_frames_start(cli_frames *fr, struct tw_app_run_desc *d);
+/* After the run: frees the renderer; when the frames stopped the run, prints why and returns 1. */
+int cli_frames_finish(cli_frames *fr, int run_status, const struct tw_diag *diag);
 
 /* Prints "twin: <diag>" for a failed load or run to stderr. */
 struct tw_diag;

@@ -8,35 +8,54 @@
 #include "twin/scene.h"
 #include "twin/sim_components.h"
 
+static void check_usage(FILE *f)
+{
+    fprintf(f, "usage: twin check SCENE [--bindings FILE ...] [--sensors]\n"
+               "\n"
+               "Validates SCENE (syntax, types, names, references, what the simulation needs) and its\n"
+               "telemetry bindings (the scene's \"bindings\" and each --bindings FILE: unknown entities or\n"
+               "fields, unit mismatches, bad parameters), then prints entities by kind, components, the\n"
+               "bindings and warnings.\n"
+               "  --sensors  print only the bound sensor ids (and topic patterns), one a line\n"
+               "Exit 0 when valid, 3 when not (the error names file:line:column and the JSON path).\n");
+}
+
 int cli_check(int argc, char **argv)
 {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
+    tw_app_check_desc d = { 0 };
+    const char **bindings = calloc((size_t)argc + 1, sizeof *bindings);
+    if (!bindings) return TW_EXIT_FAILURE;
+    d.bindings = bindings;
+    int rc = -1;
+    for (int i = 1; i < argc && rc < 0; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: twin check SCENE\n\nValidates SCENE (syntax, types, names, references, what the\n"
-                   "simulation needs) and prints entities by kind, components and warnings.\n"
-                   "Exit 0 when valid, 3 when not (the error names file:line:column and the JSON path).\n");
-            return TW_EXIT_OK;
+            check_usage(stdout);
+            rc = TW_EXIT_OK;
+        } else if (!strcmp(argv[i], "--bindings") && i + 1 < argc) {
+            bindings[d.bindings_count++] = argv[++i];
+        } else if (!strcmp(argv[i], "--sensors")) {
+            d.list_sensors = 1;
+        } else if (argv[i][0] == '-' || d.scene_path) {
+            fprintf(stderr, "twin check: unknown or incomplete option, or a second scene: \"%s\"\n", argv[i]);
+            check_usage(stderr);
+            rc = TW_EXIT_USAGE;
+        } else {
+            d.scene_path = argv[i];
         }
-        if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "usage: twin check SCENE\n");
-            return TW_EXIT_USAGE;
-        }
-        path = argv[i];
     }
-    if (!path) {
-        fprintf(stderr, "usage: twin check SCENE\n");
-        return TW_EXIT_USAGE;
+    if (rc < 0 && !d.scene_path) {
+        check_usage(stderr);
+        rc = TW_EXIT_USAGE;
     }
-    tw_diag diag;
-    tw_diag_clear(&diag);
-    tw_status st = tw_app_check(path, stdout, &diag);
-    if (st) {
-        cli_print_diag(&diag);
-        return st == TW_ERR_NOMEM || st == TW_ERR_IO ? (st == TW_ERR_IO ? TW_EXIT_BAD_INPUT : TW_EXIT_FAILURE)
-                                                    : TW_EXIT_BAD_INPUT;
+    if (rc < 0) {
+        tw_diag diag;
+        tw_diag_clear(&diag);
+        tw_status st = tw_app_check_scene(&d, stdout, &diag);
+        if (st) cli_print_diag(&diag);
+        rc = !st ? TW_EXIT_OK : st == TW_ERR_NOMEM ? TW_EXIT_FAILURE : TW_EXIT_BAD_INPUT;
     }
-    return TW_EXIT_OK;
+    free(bindings);
+    return rc;
 }
 
 static char *read_file(const char *path, size_t *len)

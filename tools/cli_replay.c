@@ -14,7 +14,8 @@ static void replay_usage(FILE *f)
             "\n"
             "Replays LOG (written by `twin run --record`) against SCENE, the scene it was recorded from,\n"
             "and writes the same files as `twin run` into DIR (kpis.csv, events.csv, summary.json).\n"
-            "A replay of a whole run gives the recorded run's KPIs and state_hash exactly.\n"
+            "A replay of a whole run gives the recorded run's KPIs and state_hash exactly. Telemetry\n"
+            "recorded with the run is applied again through the bindings the log keeps.\n"
             "\n"
             "  --from T     start at T seconds of simulated time: restores the latest keyframe at or\n"
             "               before T and plays the recorded inputs up to T (default 0)\n"
@@ -90,6 +91,9 @@ int cli_replay(int argc, char **argv, volatile sig_atomic_t *cancel)
     tw_app_format_hash(r.state_hash, hash);
     printf("%s replayed to %.0f s in %.2f s (x%.0f real time), state_hash %s, %u alarm events\n",
            r.interrupted ? "interrupted:" : "done:", r.sim_time, r.wall_time, r.real_time_factor, hash, r.alarm_events);
+    if (r.has_telemetry)
+        printf("telemetry: %llu recorded samples replayed, %llu applied (details in summary.json)\n",
+               (unsigned long long)r.telemetry.received, (unsigned long long)r.telemetry.applied);
     printf("output: %s (kpis.csv, events.csv, summary.json)\n", d.out_dir);
     return r.interrupted ? TW_EXIT_INTERRUPTED : TW_EXIT_OK;
 }

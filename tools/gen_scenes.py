@@ -59,6 +59,7 @@ AGENT_TYPES = ["person", "agv"]
 AGENT_STATES = ["outside", "idle", "walking", "waiting"]
 WAYPOINT_ROLES = ["path", "desk", "meeting", "kitchen", "entrance", "stair", "station"]
 ALARM_STATES = ["normal", "pending", "active"]
+EVACUATION_STATES = ["none", "under_way", "complete"]
 KINDS = ["site", "building", "storey", "space", "element", "equipment", "sensor", "agent",
          "waypoint", "alarm", "group"]
 AGGREGATES = ["value", "sum", "mean", "min", "max"]
@@ -126,6 +127,9 @@ SCHEMA = {
               ("hysteresis", "f32", 0.0, ""), ("min_duration", "f32", 0.0, ""), ("severity", "i32", 1, ""),
               ("state", ("enum", ALARM_STATES), "normal", "D"), ("since", "f32", 0, "D"),
               ("activations", "u32", 0, "D")],
+    "Evacuation": [("active", "bool", False, ""), ("state", ("enum", EVACUATION_STATES), "none", "D"),
+                   ("started_at", "f64", 0, "D"), ("finished_at", "f64", 0, "D"), ("duration", "f32", 0, "D"),
+                   ("evacuees", "u32", 0, "D"), ("remaining", "u32", 0, "D")],
 }
 FIELDS = {c: {f[0]: f for f in fs} for c, fs in SCHEMA.items()}
 NAME_MAX = 63        # TW_ECS_NAME_MAX - 1
@@ -704,8 +708,9 @@ def office_scene():
     # emergency lighting (about 3 W/m2 over 1176 m2).
     building = entity("office", "building", comps(Meter=comp("Meter", base_load=3500, grid_factor=0.233)),
                       storeys)
+    # Evacuation: a what-if (or a binding) sets Evacuation.active to sound the alarm.
     site = entity("hq", "site", comps(Weather=comp("Weather", mean=17, amplitude=5.5, peak_hour=15),
-                                      Mobility=comp("Mobility")), [building])
+                                      Mobility=comp("Mobility"), Evacuation=comp("Evacuation")), [building])
     spaces = sum(1 for st in storeys for c in st["children"] if c["kind"] == "space")
     return {
         "format": "twin-scene/1",
@@ -748,6 +753,8 @@ def office_kpis(site):
         {"name": "people_inside", "field": "Mobility.inside", "entity": "hq", "aggregate": "value"},
         {"name": "trip_time_mean", "field": "Mobility.trip_time_mean", "entity": "hq", "aggregate": "value"},
         {"name": "trips", "field": "Mobility.trips", "entity": "hq", "aggregate": "value"},
+        {"name": "evacuation_time", "field": "Evacuation.duration", "entity": "hq", "aggregate": "value"},
+        {"name": "evacuees", "field": "Evacuation.evacuees", "entity": "hq", "aggregate": "value"},
     ]
     return kpis
 

@@ -34,10 +34,14 @@ static void usage(FILE *f)
             "                           fork a recorded run, apply a scenario, compare with the baseline\n"
             "  log info|dump|convert|repair LOG\n"
             "                           inspect, convert and repair replay logs\n"
+            "  render SCENE --out FILE.png [--at T] [--camera C] [--colorby C.f] ...\n"
+            "                           one headless frame (Vulkan, offscreen) to PNG\n"
+            "  view SCENE [--speed X] [--at T] [--frames N --script FILE --screenshot FILE]\n"
+            "                           the desktop viewer: a window, live simulation, inspector\n"
             "  check SCENE              validate a scene and print a summary\n"
             "  fmt SCENE [--out FILE | --in-place | --check]\n"
             "                           rewrite a scene in canonical form\n"
-            "  bench ecs|sim|replay|all [--quick]\n"
+            "  bench ecs|sim|replay|render|all [--quick]\n"
             "                           benchmarks, one JSON object a line\n"
             "  version                  print the version\n"
             "\n"
@@ -100,25 +104,29 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "replay")) return cli_replay(argc - 1, argv + 1, &cancel_requested);
     if (!strcmp(cmd, "log")) return cli_log(argc - 1, argv + 1);
     if (!strcmp(cmd, "whatif")) return cli_whatif(argc - 1, argv + 1, &cancel_requested);
+    if (!strcmp(cmd, "render")) return cli_render(argc - 1, argv + 1, &cancel_requested);
+    if (!strcmp(cmd, "view")) return cli_view(argc - 1, argv + 1, &cancel_requested);
     if (!strcmp(cmd, "bench")) {
         if (argc < 3 || !strcmp(argv[2], "--help")) {
-            fprintf(argc < 3 ? stderr : stdout, "usage: twin bench ecs|sim|replay|all [--quick]\n");
+            fprintf(argc < 3 ? stderr : stdout, "usage: twin bench ecs|sim|replay|render|all [--quick]\n");
             return argc < 3 ? TW_EXIT_USAGE : TW_EXIT_OK;
         }
         const char *suite = argv[2];
         if (!strcmp(suite, "ecs")) return bench_ecs(argc - 2, argv + 2);
         if (!strcmp(suite, "sim")) return bench_sim(argc - 2, argv + 2);
         if (!strcmp(suite, "replay")) return bench_replay(argc - 2, argv + 2);
+        if (!strcmp(suite, "bind")) return bench_bind(argc - 2, argv + 2);
+        if (!strcmp(suite, "render")) return bench_render(argc - 2, argv + 2);
         if (!strcmp(suite, "all")) {
             int rc = bench_ecs(argc - 2, argv + 2);
             int rc2 = bench_sim(argc - 2, argv + 2);
             int rc3 = bench_replay(argc - 2, argv + 2);
             return rc ? rc : rc2 ? rc2 : rc3;
         }
-        fprintf(stderr, "twin: unknown benchmark suite \"%s\" (ecs, sim, replay, all)\n", suite);
+        fprintf(stderr, "twin: unknown benchmark suite \"%s\" (ecs, sim, replay, render, all)\n", suite);
         return TW_EXIT_USAGE;
     }
-    if (!strcmp(cmd, "view") || !strcmp(cmd, "import") || !strcmp(cmd, "render")) {
+    if (!strcmp(cmd, "import")) {
         fprintf(stderr, "twin: \"%s\" is not built yet in this version (see docs/cli.md for what exists)\n", cmd);
         return TW_EXIT_USAGE;
     }

@@ -12,6 +12,7 @@
 #include "twin/ecs_snapshot.h"
 #include "twin/replay.h"
 #include "twin/scenario.h"
+#include "twin/scene.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -924,6 +925,178 @@ TEST(whatif_factory_machine_fails_makes_fewer_parts)
     REQUIRE(tw_app_whatif(&wd, &wr, &d) == TW_OK);
     CHECK_EQ_INT(wr.changes_failed, 1);
     CHECK_EQ_U64(wr.baseline.state_hash, wr.scenario.state_hash);
+}
+
+/* ---- evacuation -------------------------------------------------------------------------- */
+
+/* The shipped office with its clock moved to start (people are placed where
+ * their plans say at the first tick): a full office without simulating the
+ * night. */
+static const char *office_from(const char *start, const char *name)
+{
+    static char path[2][512];
+    static int k;
+    k ^= 1;
+    char src[512];
+    snprintf(src, sizeof src, "%s/scenes/office.twin.json", TWIN_SOURCE_DIR);
+    size_t n;
+    unsigned char *text = read_file(src, &n);
+    if (!text) return NULL;
+    text[n] = '\0';
+    char *at = strstr((char *)text, "\"start\": \"2024-06-03T00:00:00Z\"");
+    if (!at || strlen(start) != 20) {
+        free(text);
+        return NULL;
+    }
+    memcpy(at + 10, start, 20);
+    snprintf(path[k], sizeof path[k], "%s", tmp_path(name));
+    int rc = write_file(path[k], text, n);
+    free(text);
+    return rc ? NULL : path[k];
+}
+
+/* A KPI's baseline and scenario values from compare.csv. */
+static int compare_row(const char *csv, const char *kpi, double *base, double *scen)
+{
+    char key[80];
+    snprintf(key, sizeof key, "\n%s,", kpi);
+    const char *line = strstr(csv, key);
+    return line && sscanf(line + strlen(key), "%lf,%lf", base, scen) == 2;
+}
+
+/* The shipped what-if: the office evacuated at 10:00, in the baseline with
+ * the main stair open (the alarm is a "both" change), in the scenario with
+ * it blocked. The blocked stair must make the evacuation slower, and
+ * everyone must get out in both. */
+TEST(whatif_office_evacuation_blocked_stair_is_slower)
+{
+    const char *scene = office_from("2024-06-03T09:58:00Z", "office-0958.twin.json");
+    REQUIRE(scene != NULL);
+    char logp[512], out[512], scen[512];
+    snprintf(logp, sizeof logp, "%s", tmp_path("evac.twlog"));
+    snprintf(out, sizeof out, "%s", tmp_path("evac-wi"));
+    snprintf(scen, sizeof scen, "%s/scenes/whatif/office-evacuation-main-stair-blocked.json", TWIN_SOURCE_DIR);
+    tw_app_run_desc rd = { .scene_path = scene, .out_dir = tmp_path("evac-run"), .duration = 480, .record_path = logp };
+    tw_app_run_result rr;
+    tw_diag d;
+    tw_diag_clear(&d);
+    REQUIRE(tw_app_run(&rd, &rr, &d) == TW_OK);
+    tw_app_whatif_desc wd = { .scene_path = scene, .log_path = logp, .scenario_path = scen, .out_dir = out,
+                              .from = 120, .to = 420 };
+    tw_app_whatif_result wr;
+    REQUIRE(tw_app_whatif(&wd, &wr, &d) == TW_OK);
+    CHECK_EQ_INT(wr.changes_applied, 3);
+    CHECK_EQ_INT(wr.changes_failed, 0);
+    /* both worlds evacuated: neither is the recorded run any more */
+    CHECK(wr.baseline.state_hash != rr.state_hash);
+    CHECK(wr.scenario.state_hash != wr.baseline.state_hash);
+    char path[600];
+    snprintf(path, sizeof path, "%s/compare.csv", out);
+    size_t n;
+    char *csv = (char *)read_file(path, &n);
+    REQUIRE(csv != NULL);
+    csv[n] = '\0';
+    double t_open = 0, t_blocked = 0, e_open = 0, e_blocked = 0, in_open = -1, in_blocked = -1;
+    CHECK(compare_row(csv, "evacuation_time", &t_open, &t_blocked));
+    CHECK(compare_row(csv, "evacuees", &e_open, &e_blocked));
+    CHECK(compare_row(csv, "people_inside", &in_open, &in_blocked));
+    free(csv);
+    CHECK(isfinite(t_open) && isfinite(t_blocked) && t_open > 10 && t_blocked < 290);
+    CHECK(t_blocked > t_open);
+    CHECK(e_open >= 50 && e_open == e_blocked);
+    CHECK(in_open == 0 && in_blocked == 0);
+    printf("  %g people out in %.1f s with the main stair open, %.1f s with it blocked\n", e_open, t_open, t_blocked);
+    snprintf(path, sizeof path, "%s/compare.json", out);
+    char *json = (char *)read_file(path, &n);
+    REQUIRE(json != NULL);
+    json[n] = '\0';
+    CHECK(strstr(json, "\"both\": true") != NULL);
+    free(json);
+}
+
+/* A seek across the start of an evacuation (a recorded command) plays
+ * exactly like the continuous run: the evacuation's state is in the world. */
+TEST(seek_across_an_evacuation_equals_continuous)
+{
+    enum { TICKS = 1800, K = 100, ALARM = 437 };
+    const char *scene = office_from("2024-06-03T10:00:00Z", "office-1000.twin.json");
+    REQUIRE(scene != NULL);
+    tw_ecs_world *w = fresh_world();
+    tw_scene sc;
+    tw_diag d;
+    tw_diag_clear(&d);
+    REQUIRE(tw_scene_load_file(w, scene, NULL, &sc, &d) == TW_OK);
+    tw_sim *s = NULL;
+    tw_sim_desc sd = { .dt = sc.settings.dt, .seed = sc.settings.seed, .start_time = sc.settings.start_time,
+                       .rebuild_every_ticks = K };
+    REQUIRE(tw_sim_new(w, &sd, &s, &d) == TW_OK);
+    const char *path = tmp_path("evac-seek.twlog");
+    tw_replay_header h;
+    tw_replay_header_init(&h, s, 1, "office");
+    tw_replay_recorder *r;
+    REQUIRE(tw_replay_recorder_open(&(tw_replay_recorder_desc){ .path = path, .header = &h }, &r, &d) == TW_OK);
+    static uint64_t hashes[TICKS + 1];
+    tw_replay_command alarm = { .op = TW_REPLAY_CMD_SET, .entity = "hq", .field = "Evacuation.active", .value = 1 };
+    for (uint64_t tick = 0; tick < TICKS; tick++) {
+        hashes[tick] = tw_sim_state_hash(s);
+        if (tick % K == 0) CHECK_EQ_INT(tw_replay_recorder_keyframe(r, s, NULL, 0), TW_OK);
+        if (tick == ALARM) {
+            CHECK_EQ_INT(tw_replay_command_apply(w, &alarm, &d), TW_OK);
+            tw_replay_recorder_command(r, tick, &alarm);
+        }
+        REQUIRE(tw_sim_step(s) == TW_OK);
+        tw_replay_recorder_tick(r, tick + 1);
+    }
+    hashes[TICKS] = tw_sim_state_hash(s);
+    const Evacuation *ev = tw_ecs_get(w, tw_ecs_lookup_path(w, "hq"), tw_ecs_component_lookup(w, "Evacuation"));
+    REQUIRE(ev != NULL);
+    CHECK(ev->evacuees > 40);
+    CHECK_EQ_INT(ev->state, TW_EVACUATION_COMPLETE); /* within the recording */
+    CHECK_EQ_INT(tw_replay_recorder_close(r, TICKS, &d), TW_OK);
+    tw_sim_free(s);
+    tw_scene_fini(&sc);
+    tw_ecs_world_free(w);
+
+    tw_replay_log *log;
+    REQUIRE(tw_replay_log_open(path, NULL, &log, &d) == TW_OK);
+    tw_replay_player *p;
+    REQUIRE(tw_replay_player_new(log, &(tw_replay_player_desc){ .verify = 1 }, &p, &d) == TW_OK);
+    /* before, at and just after the alarm, mid-evacuation, on keyframes and between them */
+    uint64_t targets[] = { 430, ALARM, ALARM + 1, 500, 777, 1000, 1234, 300, TICKS };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        tw_diag_clear(&d);
+        CHECK_EQ_INT(tw_replay_player_seek(p, targets[i], &d), TW_OK);
+        CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[targets[i]]);
+    }
+    /* from before the alarm, played through the whole evacuation */
+    CHECK_EQ_INT(tw_replay_player_seek(p, 333, &d), TW_OK);
+    while (tw_replay_player_tick(p) < TICKS) REQUIRE(tw_replay_player_step(p, &d) == TW_OK);
+    CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[TICKS]);
+    tw_replay_player_free(p);
+    tw_replay_log_close(log);
+}
+
+TEST(scenario_both_marks_a_change_for_the_baseline_too)
+{
+    tw_scenario sc;
+    tw_diag d;
+    const char *ok = "{\"format\":\"twin-scenario/1\",\"changes\":[{\"set\":\"hq\",\"field\":\"Evacuation.active\","
+                     "\"value\":true,\"both\":true},{\"set\":\"a/b\",\"field\":\"Door.locked\",\"value\":1,\"both\":false},"
+                     "{\"destroy\":\"a/c\"}]}";
+    REQUIRE(tw_scenario_load_text(ok, strlen(ok), "ok.json", NULL, &sc, &d) == TW_OK);
+    CHECK_EQ_INT(sc.changes[0].both, 1);
+    CHECK_EQ_INT(sc.changes[1].both, 0);
+    CHECK_EQ_INT(sc.changes[2].both, 0);
+    tw_scenario_fini(&sc);
+    const char *bad = "{\"format\":\"twin-scenario/1\",\"changes\":[{\"destroy\":\"a\",\"both\":1}]}";
+    tw_diag_clear(&d);
+    CHECK(tw_scenario_load_text(bad, strlen(bad), "bad.json", NULL, &sc, &d) != TW_OK);
+    CHECK(strstr(d.message, "\"both\" must be true or false") != NULL);
+    CHECK_STR(d.path, "$.changes[0]");
+    const char *typo = "{\"format\":\"twin-scenario/1\",\"changes\":[{\"destroy\":\"a\",\"bath\":true}]}";
+    tw_diag_clear(&d);
+    CHECK(tw_scenario_load_text(typo, strlen(typo), "bad.json", NULL, &sc, &d) != TW_OK);
+    CHECK(strstr(d.message, "did you mean \"both\"") != NULL);
 }
 
 int main(int argc, char **argv)

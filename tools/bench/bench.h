@@ -27,5 +27,7 @@ double bench_median(double *values, int n);
 int bench_ecs(int argc, char **argv);
 int bench_sim(int argc, char **argv);
 int bench_replay(int argc, char **argv);
+int bench_bind(int argc, char **argv);
+int bench_render(int argc, char **argv);
 
 #endif

@@ -4,12 +4,71 @@
 
 #include "app_internal.h"
 
+/* The bound sensor ids (and topic patterns), one a line, each once, in rule order. */
+static void list_sensors(const tw_bind *b, FILE *out)
+{
+    uint32_t n = tw_bind_rule_count(b);
+    for (uint32_t i = 0; i < n; i++) {
+        const tw_bind_rule *r = tw_bind_rule_get(b, i);
+        const char *id = r->sensor ? r->sensor : r->topic;
+        uint32_t k = 0;
+        while (k < i) {
+            const tw_bind_rule *q = tw_bind_rule_get(b, k);
+            if (strcmp(q->sensor ? q->sensor : q->topic, id) == 0) break;
+            k++;
+        }
+        if (k == i) fprintf(out, "%s\n", id);
+    }
+}
+
+static void describe_rules(const app_telemetry *t, FILE *out)
+{
+    uint32_t n = tw_bind_rule_count(t->b);
+    fprintf(out, "bindings: %u rule%s from ", n, n == 1 ? "" : "s");
+    for (uint32_t i = 0; i < t->text_count; i++) fprintf(out, "%s%s", i ? ", " : "", t->texts[i].name);
+    fputc('\n', out);
+    for (uint32_t i = 0; i < n; i++) {
+        const tw_bind_rule *r = tw_bind_rule_get(t->b, i);
+        fprintf(out, "  %s -> %s %s (%s", r->sensor ? r->sensor : r->topic, r->entity, r->field,
+                tw_bind_mode_name(r->mode));
+        if (r->unit) fprintf(out, ", %s", r->unit);
+        if (r->stale_after > 0) fprintf(out, ", stale after %g s", r->stale_after);
+        fputs(")\n", out);
+    }
+}
+
 tw_status tw_app_check(const char *scene_path, FILE *out, tw_diag *diag)
 {
+    tw_app_check_desc d = { .scene_path = scene_path };
+    return tw_app_check_scene(&d, out, diag);
+}
+
+tw_status tw_app_check_scene(const tw_app_check_desc *d, FILE *out, tw_diag *diag)
+{
+    const char *scene_path = d->scene_path;
     tw_app_session s;
     tw_app_open_desc od = { .scene_path = scene_path };
     tw_status st = tw_app_session_open(&od, &s, diag);
     if (st) return st;
+
+    /* Bindings are checked against the world as loaded, as a run would make them. */
+    app_telemetry tel;
+    app_tel_init(&tel, tw_ecs_world_allocator(s.world), NULL);
+    if (s.scene.bindings || d->bindings_count) {
+        st = app_tel_load_rules(&tel, s.world, &s.scene, scene_path, d->bindings, d->bindings_count, NULL, 0, 0, 0,
+                                diag);
+        if (st) {
+            app_tel_fini(&tel);
+            tw_app_session_close(&s);
+            return st;
+        }
+    }
+    if (d->list_sensors) {
+        if (tel.b) list_sensors(tel.b, out);
+        app_tel_fini(&tel);
+        tw_app_session_close(&s);
+        return TW_OK;
+    }
 
     uint32_t by_kind[TW_KIND_COUNT] = { 0 };
     uint32_t by_component[TW_ECS_MAX_COMPONENTS + 1] = { 0 };
@@ -60,8 +119,16 @@ tw_status tw_app_check(const char *scene_path, FILE *out, tw_diag *diag)
             warnings++;
         }
     }
+    if (tel.b) {
+        describe_rules(&tel, out);
+        if (tw_bind_rule_count(tel.b) == 0) {
+            fprintf(out, "warning: the bindings hold no rule: no telemetry would drive the scene\n");
+            warnings++;
+        }
+    }
     fprintf(out, "%u warning%s\n", warnings, warnings == 1 ? "" : "s");
     if (diag) diag->warnings = (int)warnings;
+    app_tel_fini(&tel);
     tw_app_session_close(&s);
     return TW_OK;
 }

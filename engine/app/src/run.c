@@ -20,7 +20,8 @@ static uint32_t tw_app_keyframe_ticks(const tw_scene_settings *set)
     return n < 1 ? 1u : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-tw_status tw_app_session_open(const tw_app_open_desc *desc, tw_app_session *out, tw_diag *diag)
+/* World, scene and the scene's identity: what a binder needs before the sim exists. */
+static tw_status session_load(const tw_app_open_desc *desc, tw_app_session *out, tw_diag *diag)
 {
     memset(out, 0, sizeof *out);
     tw_ecs_world_desc wd = { .log = desc->log };
@@ -39,6 +40,14 @@ tw_status tw_app_session_open(const tw_app_open_desc *desc, tw_app_session *out,
         memset(out, 0, sizeof *out);
         return st;
     }
+    return TW_OK;
+}
+
+/* The sim (starting at the scene's start time, which telemetry may have
+ * moved to its anchor) and the KPI sampler. Closes the session on failure. */
+static tw_status session_start(const tw_app_open_desc *desc, tw_app_session *out, tw_diag *diag)
+{
+    tw_status st;
     tw_sim_desc sd = {
         .dt = out->scene.settings.dt,
         .seed = desc->has_seed ? desc->seed : out->scene.settings.seed,
@@ -60,6 +69,12 @@ tw_status tw_app_session_open(const tw_app_open_desc *desc, tw_app_session *out,
         return st;
     }
     return TW_OK;
+}
+
+tw_status tw_app_session_open(const tw_app_open_desc *desc, tw_app_session *out, tw_diag *diag)
+{
+    tw_status st = session_load(desc, out, diag);
+    return st ? st : session_start(desc, out, diag);
 }
 
 void tw_app_session_close(tw_app_session *s)
@@ -140,7 +155,7 @@ static void draw_progress(double done, double total, double rtf)
 }
 
 static void write_summary(FILE *f, const tw_app_session *s, const tw_app_run_desc *d, const tw_app_run_result *r,
-                          const run_outputs *o)
+                          const run_outputs *o, const app_telemetry *tel)
 {
     char hash[17], start[40];
     tw_app_format_hash(r->state_hash, hash);
@@ -168,7 +183,9 @@ static void write_summary(FILE *f, const tw_app_session *s, const tw_app_run_des
     fprintf(f, "  \"entities\": {\n    \"total\": %u", tw_ecs_entity_count(s->world));
     for (int k = 0; k < TW_KIND_COUNT; k++)
         if (by_kind[k]) fprintf(f, ",\n    \"%s\": %u", tw_kind_name((tw_kind)k), by_kind[k]);
-    fprintf(f, "\n  },\n  \"alarm_events\": %u,\n  \"kpis\": {", r->alarm_events);
+    fprintf(f, "\n  },\n  \"alarm_events\": %u,\n", r->alarm_events);
+    app_tel_write_summary(tel, f);
+    fputs("  \"kpis\": {", f);
     for (uint32_t i = 0; i < o->kpi_count; i++) {
         const tw_scene_kpi *def = tw_kpi_sampler_def(s->kpis, i);
         const kpi_stats *k = &o->stats[i];
@@ -194,8 +211,32 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
     memset(r, 0, sizeof *r);
     tw_app_session s;
     tw_app_open_desc od = { .scene_path = d->scene_path, .has_seed = d->has_seed, .seed = d->seed, .log = d->log };
-    tw_status st = tw_app_session_open(&od, &s, diag);
+    tw_status st = session_load(&od, &s, diag);
     if (st) return st;
+
+    /* Telemetry first: the binder reads the first samples to fix the anchor,
+     * and the sim then starts there, so tick 0 is the data's first moment. */
+    app_telemetry tel;
+    app_tel_init(&tel, tw_ecs_world_allocator(s.world), d->log);
+    if (d->telemetry_count > 0) {
+        double anchor = NAN;
+        st = app_tel_load_rules(&tel, s.world, &s.scene, d->scene_path, d->bindings, d->bindings_count, d->telemetry,
+                                d->telemetry_count, d->record_path != NULL, 1, diag);
+        if (!st) st = app_tel_open_sources(&tel, d->telemetry, d->telemetry_count, &anchor, diag);
+        if (st) {
+            app_tel_fini(&tel);
+            tw_app_session_close(&s);
+            return st;
+        }
+        if (isnan(anchor))
+            TW_LOG(d->log, TW_LOG_WARN, "telemetry", "the telemetry holds no sample: the run starts at the scene's start");
+        else
+            s.scene.settings.start_time = anchor;
+    }
+    if ((st = session_start(&od, &s, diag))) {
+        app_tel_fini(&tel);
+        return st;
+    }
 
     run_outputs o = { 0 };
     tw_replay_recorder *rec = NULL;
@@ -224,6 +265,10 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
     double dt = tw_sim_dt(s.sim);
     double duration = d->duration >= 0 ? d->duration : set->duration;
     uint64_t ticks = (uint64_t)llround(duration / dt);
+    /* Without --duration, telemetry decides: the run ends when the data does. */
+    int follow_data = tel.b && d->duration < 0;
+    if (follow_data) ticks = UINT64_MAX;
+    int source_failed = 0;
     uint64_t kpi_every = (uint64_t)llround(set->kpi_interval / dt);
     if (kpi_every == 0) kpi_every = 1;
 
@@ -238,14 +283,32 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
 
     double wall0 = tw_clock_monotonic_s(), next_draw = wall0;
     write_kpi_row(&o, &s, 0.0);
+    /* The tick hook (frames): the state at every tick boundary, from the first. */
+    if (d->on_tick && (st = d->on_tick(d->on_tick_user, &s, diag))) ticks = 0;
     uint64_t tick = 0;
     for (; tick < ticks; tick++) {
         if (d->cancel && *d->cancel) {
             r->interrupted = 1;
             break;
         }
-        /* A keyframe holds the state before this tick's inputs and step. */
-        if (rec && tick % keyframe_every == 0 && !rec_st) rec_st = tw_replay_recorder_keyframe(rec, s.sim, NULL, 0);
+        /* A keyframe holds the state before this tick's inputs and step
+         * (the binder's too; the first also holds its rules). */
+        if (rec && tick % keyframe_every == 0 && !rec_st) {
+            tw_replay_section sec[2];
+            uint32_t nsec = 0;
+            rec_st = app_tel_sections(&tel, tick == 0, sec, &nsec);
+            if (!rec_st) rec_st = tw_replay_recorder_keyframe(rec, s.sim, sec, nsec);
+        }
+        /* Phase 1 of the tick: the samples measured up to now. */
+        if (tel.b) {
+            tw_status bst = tw_bind_apply_until(tel.b, s.world, tw_sim_time(s.sim));
+            if (bst && !source_failed) {
+                source_failed = 1;
+                TW_LOG(d->log, TW_LOG_WARN, "telemetry", "a telemetry source stopped (%s); the run goes on without it",
+                       tw_status_str(bst));
+            }
+            if (rec && !rec_st) rec_st = app_tel_record_applied(&tel, rec, tick);
+        }
         if ((st = tw_sim_step(s.sim))) {
             tw_diag_set(diag, "simulation step %llu failed: %s", (unsigned long long)tick, tw_status_str(st));
             break;
@@ -258,19 +321,34 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
         }
         write_events(&o, &s, set->start_time, &r->alarm_events);
         if ((tick + 1) % kpi_every == 0) write_kpi_row(&o, &s, tw_sim_time(s.sim));
+        if (d->on_tick && (st = d->on_tick(d->on_tick_user, &s, diag))) break;
         if (d->progress && (tick & 1023) == 0) {
             double now = tw_clock_monotonic_s();
             if (now >= next_draw) {
+                if (follow_data) {
+                    double end = tw_bind_data_end(tel.b);
+                    duration = isnan(end) || end < tw_sim_time(s.sim) ? tw_sim_time(s.sim) : end;
+                }
                 draw_progress(tw_sim_time(s.sim), duration, tw_sim_time(s.sim) / (now - wall0 + 1e-9));
                 next_draw = now + 0.2;
             }
         }
+        if (follow_data && tw_bind_finished(tel.b)) {
+            tick++; /* this tick is done */
+            break;
+        }
     }
     if (tick % kpi_every != 0) write_kpi_row(&o, &s, tw_sim_time(s.sim)); /* the last, partial interval */
+    if (follow_data) duration = tw_sim_time(s.sim);
 
     if (rec) {
         uint64_t end = tw_sim_tick(s.sim);
-        if (!st && !rec_st && end % keyframe_every == 0) rec_st = tw_replay_recorder_keyframe(rec, s.sim, NULL, 0);
+        if (!st && !rec_st && end % keyframe_every == 0) {
+            tw_replay_section sec[2];
+            uint32_t nsec = 0;
+            rec_st = app_tel_sections(&tel, end == 0, sec, &nsec);
+            if (!rec_st) rec_st = tw_replay_recorder_keyframe(rec, s.sim, sec, nsec);
+        }
         tw_replay_recorder_stats rs;
         tw_replay_recorder_get_stats(rec, &rs);
         r->log_flush_max_s = rs.flush_max_s;
@@ -293,6 +371,10 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
     r->real_time_factor = r->wall_time > 0 ? r->sim_time / r->wall_time : 0;
     r->state_hash = tw_sim_state_hash(s.sim);
     r->entities = tw_ecs_entity_count(s.world);
+    if (tel.b) {
+        r->has_telemetry = 1;
+        r->telemetry = *tw_bind_get_counters(tel.b);
+    }
     if (d->progress) {
         draw_progress(r->sim_time, duration, r->real_time_factor);
         fputc('\n', stderr);
@@ -303,7 +385,7 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
     }
     FILE *sf = tw_app_open_output(d->out_dir, "summary.json", st ? NULL : diag);
     if (sf) {
-        write_summary(sf, &s, d, r, &o);
+        write_summary(sf, &s, d, r, &o, &tel);
         if (fclose(sf) && !st) {
             tw_diag_set(diag, "writing %s/summary.json failed", d->out_dir);
             st = TW_ERR_IO;
@@ -318,6 +400,7 @@ done:
     if (o.events && fclose(o.events) && !st) st = TW_ERR_IO;
     tw_free(alloc, o.values, (o.kpi_count + 1u) * sizeof *o.values);
     tw_free(alloc, o.stats, (o.kpi_count + 1u) * sizeof *o.stats);
+    app_tel_fini(&tel);
     tw_app_session_close(&s);
     return st;
 }
@@ -355,7 +438,17 @@ tw_status tw_app_replay(const tw_app_replay_desc *d, tw_app_run_result *r, tw_di
     tw_kpi_sampler *kpis = NULL;
     run_outputs o = { 0 };
     const tw_allocator *alloc = tw_ecs_world_allocator(s.world);
+    app_telemetry tel;
+    app_tel_init(&tel, alloc, d->log);
     if ((st = tw_replay_log_check(log, s.scene_hash, s.world, diag))) {
+        snprintf(diag->file, sizeof diag->file, "%s", d->log_path);
+        goto done;
+    }
+    /* A run driven by telemetry started at its data, not at the scene's start. */
+    s.scene.settings.start_time = h->start_time;
+    /* Telemetry recorded in the log goes back through a binder made from the
+     * bindings the log keeps. */
+    if ((st = app_tel_from_log(&tel, log, diag))) {
         snprintf(diag->file, sizeof diag->file, "%s", d->log_path);
         goto done;
     }
@@ -368,6 +461,7 @@ tw_status tw_app_replay(const tw_app_replay_desc *d, tw_app_run_result *r, tw_di
         goto done;
     }
     tw_replay_player_desc pd = { .log = d->log, .verify = d->verify, .max_catchup_steps = s.scene.settings.max_catchup_steps };
+    app_tel_player_hooks(&tel, &pd);
     if ((st = tw_replay_player_new(log, &pd, &player, diag))) goto done;
     double wall0 = tw_clock_monotonic_s();
     if ((st = tw_replay_player_seek(player, from, diag))) goto done;
@@ -430,6 +524,10 @@ tw_status tw_app_replay(const tw_app_replay_desc *d, tw_app_run_result *r, tw_di
     r->real_time_factor = r->wall_time > 0 ? (double)(tick - from) * dt / r->wall_time : 0;
     r->state_hash = tw_sim_state_hash(view.sim);
     r->entities = tw_ecs_entity_count(view.world);
+    if (tel.b) {
+        r->has_telemetry = 1;
+        r->telemetry = *tw_bind_get_counters(tel.b);
+    }
     if (d->progress) {
         draw_progress((double)(tick - from) * dt, (double)(to - from) * dt, r->real_time_factor);
         fputc('\n', stderr);
@@ -442,7 +540,7 @@ tw_status tw_app_replay(const tw_app_replay_desc *d, tw_app_run_result *r, tw_di
         FILE *sf = tw_app_open_output(d->out_dir, "summary.json", st ? NULL : diag);
         tw_app_run_desc rd = { .scene_path = d->scene_path };
         if (sf) {
-            write_summary(sf, &view, &rd, r, &o);
+            write_summary(sf, &view, &rd, r, &o, &tel);
             if (fclose(sf) && !st) {
                 tw_diag_set(diag, "writing %s/summary.json failed", d->out_dir);
                 st = TW_ERR_IO;
@@ -459,6 +557,7 @@ done:
     tw_free(alloc, o.stats, (o.kpi_count + 1u) * sizeof *o.stats);
     tw_kpi_sampler_free(kpis);
     tw_replay_player_free(player);
+    app_tel_fini(&tel);
     tw_app_session_close(&s);
     tw_replay_log_close(log);
     return st;
@@ -470,6 +569,7 @@ done:
 typedef struct wi_side {
     tw_replay_log *log;
     tw_replay_player *player;
+    app_telemetry tel;            /* recorded telemetry through this world's binder */
     tw_kpi_sampler *kpis;
     run_outputs o;
     tw_app_session view;
@@ -527,9 +627,12 @@ static uint32_t wi_charts(const wi_side *a, const wi_side *b, const char *out_di
 static tw_status wi_side_open(wi_side *w, const tw_app_whatif_desc *d, const char *name, int verify,
                               const tw_app_session *s, uint64_t from, tw_diag *diag)
 {
+    app_tel_init(&w->tel, tw_ecs_world_allocator(s->world), d->log);
     tw_status st = tw_replay_log_open(d->log_path, NULL, &w->log, diag);
     if (st) return st;
+    if ((st = app_tel_from_log(&w->tel, w->log, diag))) return st;
     tw_replay_player_desc pd = { .log = d->log, .verify = verify, .max_catchup_steps = s->scene.settings.max_catchup_steps };
+    app_tel_player_hooks(&w->tel, &pd);
     if ((st = tw_replay_player_new(w->log, &pd, &w->player, diag))) return st;
     if ((st = tw_replay_player_seek(w->player, from, diag))) return st;
     w->view = *s;
@@ -571,10 +674,14 @@ static tw_status wi_side_close(wi_side *w, const tw_app_whatif_desc *d, const tw
         r->sim_time = tw_sim_time(w->view.sim);
         r->state_hash = tw_sim_state_hash(w->view.sim);
         r->entities = tw_ecs_entity_count(w->view.world);
+        if (w->tel.b) {
+            r->has_telemetry = 1;
+            r->telemetry = *tw_bind_get_counters(w->tel.b);
+        }
         FILE *sf = tw_app_open_output(w->dir, "summary.json", diag);
         tw_app_run_desc rd = { .scene_path = d->scene_path };
         if (sf) {
-            write_summary(sf, &w->view, &rd, r, &w->o);
+            write_summary(sf, &w->view, &rd, r, &w->o, &w->tel);
             if (fclose(sf)) st = TW_ERR_IO;
         } else {
             st = TW_ERR_IO;
@@ -587,6 +694,7 @@ static tw_status wi_side_close(wi_side *w, const tw_app_whatif_desc *d, const tw
     tw_free(alloc, w->o.stats, (w->o.kpi_count + 1u) * sizeof *w->o.stats);
     tw_free(alloc, w->series, w->cap * sizeof *w->series);
     tw_kpi_sampler_free(w->kpis);
+    app_tel_fini(&w->tel); /* before the player: the binder borrows its world */
     tw_replay_player_free(w->player);
     tw_replay_log_close(w->log);
     return st;
@@ -645,11 +753,17 @@ static tw_status apply_change(tw_ecs_world *w, const tw_scenario_change *ch, tw_
     }
     case TW_SCENARIO_OVERRIDE:
     case TW_SCENARIO_SILENCE:
-        /* Samples are not applied in replay until the telemetry binding is
-         * wired in; then these filter them. */
-        return TW_OK;
+        return TW_OK; /* they act on samples: apply_side_change */
     }
     return TW_ERR_INVALID;
+}
+
+/* A change to one world of the what-if: override and silence filter the
+ * recorded samples its binder gets from this tick on; the rest change the world. */
+static tw_status apply_side_change(wi_side *side, const tw_scenario_change *ch, tw_diag *diag)
+{
+    if (ch->op == TW_SCENARIO_OVERRIDE || ch->op == TW_SCENARIO_SILENCE) return app_tel_filter_add(&side->tel, ch, diag);
+    return apply_change(side->view.world, ch, diag);
 }
 
 static void write_compare(FILE *csv, FILE *json, const tw_app_session *s, const tw_scenario *sc,
@@ -724,6 +838,7 @@ static void write_compare(FILE *csv, FILE *json, const tw_app_session *s, const 
             fprintf(json, ", \"value\": ");
             tw_app_write_number(json, ch->value, 1);
         }
+        if (ch->both) fprintf(json, ", \"both\": true");
         fprintf(json, ", \"at_s\": ");
         tw_app_write_number(json, ch->at >= 0 && ch->at > from_s ? ch->at : from_s, 1);
         fputc('}', json);
@@ -755,6 +870,7 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
         tw_scenario_fini(&sc);
         return st;
     }
+    s.scene.settings.start_time = h.start_time; /* a run driven by telemetry started at its data */
     const tw_allocator *alloc = tw_ecs_world_allocator(s.world);
     wi_side a, b;
     memset(&a, 0, sizeof a);
@@ -765,12 +881,16 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
     uint64_t from = (uint64_t)llround(d->from / dt);
     uint64_t to = d->to >= 0 ? (uint64_t)llround(d->to / dt) : end_tick;
     int written = 0;
+    /* A change marked "both" makes the baseline differ from the recording
+     * too, so the baseline's keyframes are no longer checked against it. */
+    int shared = 0;
+    for (uint32_t i = 0; i < sc.change_count; i++) shared |= sc.changes[i].both;
     if (to < from) {
         tw_diag_set(diag, "--to (%g s) lies before --from (%g s)", (double)to * dt, (double)from * dt);
         st = TW_ERR_INVALID;
         goto done;
     }
-    if ((st = tw_app_make_dirs(d->out_dir, diag)) || (st = wi_side_open(&a, d, "baseline", 1, &s, from, diag)) ||
+    if ((st = tw_app_make_dirs(d->out_dir, diag)) || (st = wi_side_open(&a, d, "baseline", !shared, &s, from, diag)) ||
         (st = wi_side_open(&b, d, "scenario", 0, &s, from, diag)))
         goto done;
 
@@ -795,7 +915,8 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
             if (due[i] != tick) continue;
             tw_diag cd;
             tw_diag_clear(&cd);
-            if (apply_change(b.view.world, &sc.changes[i], &cd)) {
+            tw_status ca = sc.changes[i].both ? apply_side_change(&a, &sc.changes[i], &cd) : TW_OK;
+            if (ca || apply_side_change(&b, &sc.changes[i], &cd)) {
                 res->changes_failed++;
                 TW_LOG(d->log, TW_LOG_WARN, "whatif", "change %u (%s) was not applied: %s", i + 1,
                        tw_scenario_op_name(sc.changes[i].op), cd.message);

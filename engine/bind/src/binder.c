@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bind_internal.h"
+#include "twin/bind_state.h"
 #include "twin/clock.h"
 #include "twin/strmap.h"
 
@@ -1314,4 +1315,203 @@ tw_status tw_bind_write_json(const tw_bind *b, FILE *f, int indent)
     if (b->inst_count) fprintf(f, "\n%*s", i1, "");
     fprintf(f, "]\n%*s}", indent, "");
     return ferror(f) ? TW_ERR_IO : TW_OK;
+}
+
+/* ---- state for replay keyframes (twin/bind_state.h) --------------------------------------------- */
+
+typedef struct state_out {
+    const tw_allocator *alloc;
+    unsigned char **buf;
+    size_t *cap;
+    size_t n;
+    bool failed;
+} state_out;
+
+static void so_bytes(state_out *o, const void *p, size_t n)
+{
+    if (o->failed) return;
+    if (o->n + n > *o->cap && tw_grow(o->alloc, (void **)o->buf, o->cap, o->n + n, 1)) {
+        o->failed = true;
+        return;
+    }
+    memcpy(*o->buf + o->n, p, n);
+    o->n += n;
+}
+
+static void so_u64(state_out *o, uint64_t v, int bytes)
+{
+    unsigned char b8[8];
+    for (int i = 0; i < bytes; i++) b8[i] = (unsigned char)(v >> (8 * i));
+    so_bytes(o, b8, (size_t)bytes);
+}
+
+static void so_f64(state_out *o, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    so_u64(o, u, 8);
+}
+
+/* Has this binding anything a fresh one would not have? */
+static bool inst_has_state(const inst *in)
+{
+    return in->has_value || in->has_smooth || in->stale || in->quality != TW_BIND_QUALITY_NONE ||
+           !isnan(in->last_time);
+}
+
+tw_status tw_bind_state_save(const tw_bind *b, const tw_allocator *alloc, void **buf, size_t *cap, size_t *size)
+{
+    TW_CHECK(b != NULL && alloc != NULL && buf != NULL && cap != NULL && size != NULL,
+             "tw_bind_state_save needs a binder, an allocator and a buffer (pointer, capacity, size).");
+    state_out o = { alloc, (unsigned char **)buf, cap, 0, false };
+    so_u64(&o, TW_BIND_STATE_MAGIC, 4);
+    so_u64(&o, TW_BIND_STATE_VERSION, 4);
+    so_u64(&o, b->anchored, 1);
+    so_f64(&o, b->anchored ? b->anchor : 0.0);
+    so_f64(&o, b->frontier);
+    size_t count_at = o.n;
+    so_u64(&o, 0, 4);
+    uint32_t sensors = 0;
+    for (uint32_t id = 1; id < b->ss_count; id++) {
+        const sensor_state *ss = &b->ss[id];
+        if (!ss->first) continue;
+        uint32_t with_state = 0;
+        for (uint32_t i = ss->first; i; i = b->insts[i - 1].next) with_state += inst_has_state(&b->insts[i - 1]);
+        if (ss->last_time == -INFINITY && !with_state) continue;
+        const char *name = tw_bind_sensors_name(b->sensors, id);
+        size_t len = strlen(name);
+        so_u64(&o, len, 2);
+        so_bytes(&o, name, len);
+        so_f64(&o, ss->last_time);
+        so_f64(&o, ss->last_value);
+        so_u64(&o, with_state, 4);
+        for (uint32_t i = ss->first; i; i = b->insts[i - 1].next) {
+            const inst *in = &b->insts[i - 1];
+            if (!inst_has_state(in)) continue;
+            so_u64(&o, in->rule, 4);
+            so_u64(&o, (in->has_value ? 1u : 0u) | (in->has_smooth ? 2u : 0u) | (in->stale ? 4u : 0u), 1);
+            so_u64(&o, in->quality, 1);
+            so_f64(&o, in->last_time);
+            so_f64(&o, in->last_value);
+            so_f64(&o, in->smooth);
+            so_f64(&o, in->smooth_time);
+        }
+        sensors++;
+    }
+    if (o.failed) return TW_ERR_NOMEM;
+    for (int i = 0; i < 4; i++) (*o.buf)[count_at + (size_t)i] = (unsigned char)(sensors >> (8 * i));
+    *size = o.n;
+    return TW_OK;
+}
+
+typedef struct state_in {
+    const unsigned char *p, *end;
+    bool bad;
+} state_in;
+
+static uint64_t si_u64(state_in *s, int bytes)
+{
+    if (s->bad || (size_t)(s->end - s->p) < (size_t)bytes) {
+        s->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)s->p[i] << (8 * i);
+    s->p += bytes;
+    return v;
+}
+
+static double si_f64(state_in *s)
+{
+    uint64_t u = si_u64(s, 8);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static void reset_state(tw_bind *b)
+{
+    for (uint32_t i = 0; i < b->inst_count; i++) {
+        inst *in = &b->insts[i];
+        in->has_value = in->has_smooth = in->stale = false;
+        in->quality = TW_BIND_QUALITY_NONE;
+        in->last_time = NAN;
+        in->last_value = in->smooth = in->smooth_time = 0.0;
+    }
+    for (uint32_t i = 0; i < b->ss_count; i++) {
+        b->ss[i].last_time = -INFINITY;
+        b->ss[i].last_value = 0.0;
+    }
+    b->frontier = -INFINITY;
+}
+
+static tw_status state_bad(tw_bind *b, tw_diag *diag, tw_status st, const char *what)
+{
+    reset_state(b);
+    tw_diag_set(diag, "the telemetry binder's saved state %s", what);
+    return st;
+}
+
+tw_status tw_bind_state_load(tw_bind *b, const void *data, size_t size, tw_diag *diag)
+{
+    TW_CHECK(b != NULL && (data != NULL || size == 0), "tw_bind_state_load needs a binder and the saved bytes.");
+    reset_state(b);
+    state_in s = { data, (const unsigned char *)data + size, false };
+    if (si_u64(&s, 4) != TW_BIND_STATE_MAGIC || s.bad) return state_bad(b, diag, TW_ERR_INVALID, "is not one (bad magic)");
+    if (si_u64(&s, 4) != TW_BIND_STATE_VERSION) return state_bad(b, diag, TW_ERR_INVALID, "has a version this build does not read");
+    bool anchored = si_u64(&s, 1) != 0;
+    double anchor = si_f64(&s);
+    double frontier = si_f64(&s);
+    uint32_t sensors = (uint32_t)si_u64(&s, 4);
+    if (s.bad) return state_bad(b, diag, TW_ERR_INVALID, "is cut short");
+    for (uint32_t k = 0; k < sensors; k++) {
+        size_t len = (size_t)si_u64(&s, 2);
+        if (s.bad || len == 0 || len > TW_BIND_SENSOR_NAME_MAX || (size_t)(s.end - s.p) < len)
+            return state_bad(b, diag, TW_ERR_INVALID, "has a malformed sensor name");
+        const char *name = (const char *)s.p;
+        s.p += len;
+        uint32_t id;
+        tw_status st = tw_bind_sensors_intern(b->sensors, name, len, &id);
+        if (st != TW_OK) return state_bad(b, diag, st, st == TW_ERR_NOMEM ? "could not be loaded: out of memory" : "names a sensor the table refuses");
+        if (id == TW_BIND_SENSOR_OTHER || ensure_sensor_slot(b, id) != TW_OK)
+            return state_bad(b, diag, TW_ERR_NOMEM, "has more sensors than the binder can keep");
+        sensor_state *ss = &b->ss[id];
+        ss->last_time = si_f64(&s);
+        ss->last_value = si_f64(&s);
+        uint32_t n = (uint32_t)si_u64(&s, 4);
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t rule = (uint32_t)si_u64(&s, 4);
+            unsigned flags = (unsigned)si_u64(&s, 1);
+            unsigned quality = (unsigned)si_u64(&s, 1);
+            double last_time = si_f64(&s), last_value = si_f64(&s), smooth = si_f64(&s), smooth_time = si_f64(&s);
+            if (s.bad) return state_bad(b, diag, TW_ERR_INVALID, "is cut short");
+            inst *in = NULL;
+            for (uint32_t i = ss->first; i && !in; i = b->insts[i - 1].next)
+                if (b->insts[i - 1].rule == rule) in = &b->insts[i - 1];
+            if (!in || quality > TW_BIND_QUALITY_UNCERTAIN) {
+                tw_log_write(&b->log, TW_LOG_ERROR, "bind",
+                             "saved state: sensor \"%.*s\" has no binding made by rule %u here", (int)len, name, rule);
+                return state_bad(b, diag, TW_ERR_INVALID,
+                                 "names a binding these rules do not make (were the bindings changed since the recording?)");
+            }
+            in->has_value = flags & 1u;
+            in->has_smooth = flags & 2u;
+            in->stale = flags & 4u;
+            in->quality = (uint8_t)quality;
+            in->last_time = last_time;
+            in->last_value = last_value;
+            in->smooth = smooth;
+            in->smooth_time = smooth_time;
+        }
+    }
+    if (s.p != s.end) return state_bad(b, diag, TW_ERR_INVALID, "has bytes past its end");
+    if (anchored) {
+        b->anchor = anchor;
+        b->anchored = true;
+    }
+    b->frontier = frontier;
+    uint64_t stale = 0;
+    for (uint32_t i = 0; i < b->inst_count; i++) stale += b->insts[i].stale;
+    b->c.stale_fields = stale;
+    return TW_OK;
 }

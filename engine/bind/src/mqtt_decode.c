@@ -38,7 +38,7 @@ void bind_mqtt_decoder_init(bind_mqtt_decoder *d, tw_bind_sensors *sensors)
 
 /* ---- one message ----------------------------------------------------------------- */
 
-typedef struct msg {
+typedef struct message {
     bind_mqtt_decoder *d;
     const char *topic;
     size_t topic_len;
@@ -51,7 +51,7 @@ typedef struct msg {
     size_t bn_len;
     double bt, bv;
     uint8_t bu;
-} msg;
+} message;
 
 static void quote_text(char *out, size_t size, const char *s, size_t n)
 {
@@ -69,12 +69,12 @@ static void quote_text(char *out, size_t size, const char *s, size_t n)
 
 /* Reports one problem with the message, naming its topic. Formats only what
  * the source will keep or log: a flood of bad messages costs a count each. */
-static void report(msg *m, const char *fmt, ...)
+static void report(message *m, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static void report(msg *m, const char *fmt, ...)
+static void report(message *m, const char *fmt, ...)
 {
     tw_bind_source *src = m->d->src;
     if (!src) return;
@@ -91,7 +91,7 @@ static void report(msg *m, const char *fmt, ...)
     tw_bind_source_report(src, 0, "topic \"%s\": %s", topic, what);
 }
 
-static tw_status put_value(msg *m, double t, uint32_t sensor, double v, uint8_t quality, uint8_t unit)
+static tw_status put_value(message *m, double t, uint32_t sensor, double v, uint8_t quality, uint8_t unit)
 {
     tw_bind_sample s;
     bind_sample_value(&s, t, sensor, v, quality, unit, m->number);
@@ -99,7 +99,7 @@ static tw_status put_value(msg *m, double t, uint32_t sensor, double v, uint8_t 
     return m->emit(m->user, &s);
 }
 
-static tw_status put_ignored(msg *m, double t, uint32_t sensor)
+static tw_status put_ignored(message *m, double t, uint32_t sensor)
 {
     tw_bind_sample s;
     bind_sample_value(&s, t, sensor, NAN, TW_BIND_SAMPLE_GOOD, TW_BIND_UNIT_NONE, m->number);
@@ -108,7 +108,7 @@ static tw_status put_ignored(msg *m, double t, uint32_t sensor)
     return m->emit(m->user, &s);
 }
 
-static tw_status put_malformed(msg *m, tw_bind_reject why, uint32_t sensor, double t)
+static tw_status put_malformed(message *m, tw_bind_reject why, uint32_t sensor, double t)
 {
     tw_bind_sample s;
     bind_sample_malformed(&s, why, sensor, t, m->number);
@@ -118,7 +118,7 @@ static tw_status put_malformed(msg *m, tw_bind_reject why, uint32_t sensor, doub
 }
 
 /* Interns prefix + a + b; *ok false when the id would be empty or too long. */
-static tw_status intern2(msg *m, const char *a, size_t al, const char *b, size_t bl, uint32_t *id, bool *ok)
+static tw_status intern2(message *m, const char *a, size_t al, const char *b, size_t bl, uint32_t *id, bool *ok)
 {
     bind_mqtt_decoder *d = m->d;
     *ok = false;
@@ -132,7 +132,7 @@ static tw_status intern2(msg *m, const char *a, size_t al, const char *b, size_t
 }
 
 /* The topic as a sensor id; a malformed sample when it cannot be one. */
-static tw_status topic_sensor(msg *m, uint32_t *id, bool *ok)
+static tw_status topic_sensor(message *m, uint32_t *id, bool *ok)
 {
     tw_status st = intern2(m, m->topic, m->topic_len, "", 0, id, ok);
     if (st != TW_OK || *ok) return st;
@@ -144,7 +144,7 @@ static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 /* ---- a bare number ----------------------------------------------------------------- */
 
-static tw_status decode_number(msg *m, const char *p, size_t n)
+static tw_status decode_number(message *m, const char *p, size_t n)
 {
     uint32_t id;
     bool ok;
@@ -173,7 +173,7 @@ static bool member_number(const bj_member *mb, double *v)
 }
 
 /* Scans one object; on a syntax error reports it and emits a malformed sample. */
-static tw_status scan(msg *m, const char *obj, size_t len, uint32_t *count, bool *ok)
+static tw_status scan(message *m, const char *obj, size_t len, uint32_t *count, bool *ok)
 {
     size_t off;
     const char *why;
@@ -184,7 +184,7 @@ static tw_status scan(msg *m, const char *obj, size_t len, uint32_t *count, bool
 }
 
 /* {"time": ..., "sensor": ..., "value": ..., "quality": ..., "unit": ...}, as JSON Lines. */
-static tw_status json_record(msg *m, uint32_t n)
+static tw_status json_record(message *m, uint32_t n)
 {
     bind_mqtt_decoder *d = m->d;
     const bj_member *mb = d->members;
@@ -223,7 +223,7 @@ static tw_status json_record(msg *m, uint32_t n)
             const char *ts;
             size_t tl;
             tok = bj_string(mt, d->scratch, sizeof d->scratch, &ts, &tl) &&
-                  bind_parse_time(ts, tl, d->time_format, false, &t);
+                  bind_parse_time(ts, tl, d->time_format, false, &t) && isfinite(t);
         }
         if (!tok) {
             quote_text(q, sizeof q, mt->val, mt->val_len);
@@ -284,7 +284,7 @@ static tw_status json_record(msg *m, uint32_t n)
 
 /* ---- SenML ------------------------------------------------------------------------------- */
 
-static void senml_reset(msg *m)
+static void senml_reset(message *m)
 {
     m->bn_len = 0;
     m->bt = 0.0;
@@ -293,7 +293,7 @@ static void senml_reset(msg *m)
 }
 
 /* One SenML record (already scanned), with the pack's base fields. */
-static tw_status senml_record(msg *m, uint32_t n)
+static tw_status senml_record(message *m, uint32_t n)
 {
     bind_mqtt_decoder *d = m->d;
     const bj_member *bn = NULL, *bt = NULL, *bu = NULL, *bv = NULL, *bver = NULL;
@@ -447,7 +447,7 @@ static size_t object_end(const char *p, size_t n, size_t i)
     return 0;
 }
 
-static tw_status decode_senml_pack(msg *m, const char *p, size_t n, size_t i)
+static tw_status decode_senml_pack(message *m, const char *p, size_t n, size_t i)
 {
     senml_reset(m);
     i++; /* '[' */
@@ -487,7 +487,7 @@ static tw_status decode_senml_pack(msg *m, const char *p, size_t n, size_t i)
 }
 
 /* A lone object: JSON, or a SenML record (a pack of one). */
-static tw_status decode_object(msg *m, const char *p, size_t n, tw_bind_payload kind)
+static tw_status decode_object(message *m, const char *p, size_t n, tw_bind_payload kind)
 {
     uint32_t count;
     bool ok;
@@ -515,7 +515,7 @@ static tw_status decode_object(msg *m, const char *p, size_t n, tw_bind_payload 
 tw_status bind_mqtt_decode(bind_mqtt_decoder *d, const char *topic, size_t topic_len, const void *payload,
                            size_t payload_len, double arrival, uint64_t number, bind_mqtt_emit emit, void *user)
 {
-    msg m;
+    message m;
     m.d = d;
     m.topic = topic;
     m.topic_len = topic_len;

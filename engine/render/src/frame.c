@@ -285,7 +285,8 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
                "tw_render_frame: target handle 0x%08x is stale or was never created; nothing drawn", th.id);
         return TW_ERR_STATE;
     }
-    if (!tg->fb) return TW_ERR_STATE; /* a failed resize left it empty */
+    /* A failed resize left it empty; a window target rebuilds at acquire. */
+    if (!tg->fb && !tg->window) return TW_ERR_STATE;
 
     frame_slot *s;
     tw_status st = slot_acquire(r, &s);
@@ -294,7 +295,21 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     uint32_t n = dl->instance_count;
     st = ensure_ring(r, s, n ? n : 1);
     if (st == TW_OK) st = ensure_runs(r, n ? n : 1);
+    twr_overlay_frame ov = { 0 };
+    if (st == TW_OK) st = twr_overlay_prepare(r, s, dl, tg, &ov);
     if (st != TW_OK) return st;
+    /* Last of the steps that can fail before recording: once an image is
+     * acquired, its semaphore must be waited for by a submission. */
+    if (tg->window) {
+        int skip = 0;
+        st = twr_window_acquire(r, tg, s, &skip);
+        if (st != TW_OK) return st;
+        if (skip) {
+            r->counters.frames_skipped++;
+            fs->cpu_ms = (double)(tw_clock_monotonic_ns() - t0) / 1e6;
+            return TW_OK;
+        }
+    }
 
     /* How colours are resolved this frame. */
     const tw_render_colorby *cb = &dl->colorby;
@@ -389,6 +404,7 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
     };
     r->vk.d.vkBeginCommandBuffer(cmd, &bi);
+    twr_overlay_record_upload(r, s, cmd, &ov);
 
     const uint8_t *bg = (dl->background[0] | dl->background[1] | dl->background[2] | dl->background[3])
                             ? dl->background
@@ -432,6 +448,7 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
         r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, r->pipe_legend);
         r->vk.d.vkCmdDraw(cmd, 6, 1, 0, 0);
     }
+    twr_overlay_record_draw(r, s, cmd, &ov, tg);
     r->vk.d.vkCmdEndRenderPass(cmd);
 
     /* Readback: the colour into the target's host-visible buffer. */
@@ -452,6 +469,7 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     };
     r->vk.d.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &bb, 0,
                                  NULL);
+    if (tg->window) twr_window_record(r, tg, cmd);
     st = twr_vk_status(r, r->vk.d.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
     if (st != TW_OK) return st;
 
@@ -460,12 +478,17 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
         .commandBufferCount = 1,
         .pCommandBuffers = &cmd,
     };
+    if (tg->window) twr_window_submit_info(tg, s, &si);
     st = twr_vk_status(r, r->vk.d.vkQueueSubmit(r->queue, 1, &si, s->fence), "vkQueueSubmit");
     if (st != TW_OK) return st;
     s->in_flight = 1;
     tg->last_frame = (int64_t)r->frames_submitted;
     r->frames_submitted++;
     r->counters.frames++;
+    if (tg->window) {
+        st = twr_window_present(r, tg, &fs->presented);
+        if (st != TW_OK) return st;
+    }
 
     fs->instances_drawn = drawn;
     fs->instances_skipped = skipped;

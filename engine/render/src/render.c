@@ -155,6 +155,9 @@ static tw_status create_instance(tw_render *r, const tw_render_desc *desc)
             return TW_ERR_UNSUPPORTED;
         }
         exts[next++] = e;
+        /* A platform that asks for VK_KHR_surface wants window targets:
+         * the device will get VK_KHR_swapchain (swapchain.c). */
+        if (strcmp(e, VK_KHR_SURFACE_EXTENSION_NAME) == 0) r->surface_ext = 1;
     }
 
     VkApplicationInfo app = {
@@ -348,10 +351,16 @@ static tw_status create_device(tw_render *r)
         .pQueuePriorities = &prio,
     };
     VkPhysicalDeviceFeatures feat = { .independentBlend = VK_TRUE, .shaderClipDistance = VK_TRUE };
+    /* Window targets need VK_KHR_swapchain; it is enabled only when the
+     * platform asked for surfaces and the device has it. */
+    const char *dev_exts[1] = { VK_KHR_SWAPCHAIN_EXTENSION_NAME };
+    r->swapchain_ext = r->surface_ext && twr_device_has_extension(r, r->phys, VK_KHR_SWAPCHAIN_EXTENSION_NAME);
     VkDeviceCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
+        .enabledExtensionCount = r->swapchain_ext ? 1u : 0u,
+        .ppEnabledExtensionNames = dev_exts,
         .pEnabledFeatures = &feat,
     };
     tw_status st = twr_vk_status(r, r->vk.i.vkCreateDevice(r->phys, &ci, NULL, &r->device), "vkCreateDevice");
@@ -708,6 +717,7 @@ void tw_render_free(tw_render *r)
     if (r->device) {
         r->vk.d.vkDeviceWaitIdle(r->device);
         twr_targets_fini(r);
+        twr_overlay_fini(r);
         twr_meshes_fini(r);
         twr_run_deletions(r, 1);
         for (int k = 0; k < TW_RENDER_FRAMES_IN_FLIGHT; k++) {

@@ -84,6 +84,7 @@ typedef struct target {
     gpu_buffer readback;     /* the last frame, RGBA8, rows top-down */
     int64_t last_frame;      /* index of the last frame drawn into it; -1: none */
     char label[48];
+    struct twr_window *window; /* a window target's swapchain (swapchain.c); NULL: offscreen */
 } target;
 
 typedef struct frame_slot {
@@ -95,6 +96,11 @@ typedef struct frame_slot {
     uint32_t instance_cap;
     gpu_buffer uniforms;
     VkDescriptorSet set;
+    /* overlay.c: this frame's overlay pixels on their way to the GPU, and
+     * the descriptor set naming the overlay image it samples */
+    gpu_buffer overlay_staging;
+    VkDescriptorSet overlay_set;
+    uint32_t overlay_set_version; /* r->overlay_version the set was written for */
 } frame_slot;
 
 /* ---- deferred deletion ---------------------------------------------------- */
@@ -201,6 +207,21 @@ struct tw_render {
     deletion *dels;
     uint32_t del_count, del_cap;
     uint32_t initial_instances;
+
+    /* window targets (swapchain.c) */
+    int surface_ext;         /* the instance has VK_KHR_surface (the platform asked for it) */
+    int swapchain_ext;       /* the device has VK_KHR_swapchain enabled */
+
+    /* the RGBA overlay (overlay.c), made at its first use */
+    VkDescriptorSetLayout dsl_overlay;
+    VkPipelineLayout pl_overlay;
+    VkPipeline pipe_overlay;
+    VkSampler overlay_sampler;
+    VkDescriptorPool overlay_pool;
+    gpu_image overlay_image;
+    uint32_t overlay_width, overlay_height;
+    uint32_t overlay_version;        /* bumped when overlay_image is replaced */
+    int overlay_ready;               /* overlay_image holds uploaded pixels (SHADER_READ_ONLY) */
 };
 
 /* render.c */
@@ -236,6 +257,45 @@ const mesh *twr_mesh_get(const tw_render *r, tw_render_mesh m);
 /* target.c */
 void twr_targets_fini(tw_render *r);
 target *twr_target_get(tw_render *r, tw_render_target t);
+
+/* target.c: rebuilds a target's images at a new size (the old ones go to
+ * deferred deletion); keeps its label and window. */
+tw_status twr_target_rebuild(tw_render *r, target *tg, uint32_t w, uint32_t h);
+
+/* swapchain.c: window targets */
+int twr_device_has_extension(tw_render *r, VkPhysicalDevice pd, const char *name);
+/* Before recording into a window target: recreates its swapchain when
+ * needed and acquires an image, signalling the slot's semaphore. *skip is
+ * set when there is nothing to draw into (a minimised window). */
+tw_status twr_window_acquire(tw_render *r, target *tg, const frame_slot *s, int *skip);
+/* Records the copy of the frame's colour into the acquired image. */
+void twr_window_record(tw_render *r, target *tg, VkCommandBuffer cmd);
+/* The semaphores the frame's submission waits for and signals. */
+void twr_window_submit_info(target *tg, const frame_slot *s, VkSubmitInfo *si);
+/* Presents the acquired image; *presented is 0 when the swapchain went out of date. */
+tw_status twr_window_present(tw_render *r, target *tg, int *presented);
+/* Waits for the GPU and destroys the swapchain and the surface. */
+void twr_window_destroy(tw_render *r, target *tg);
+tw_status twr_window_resize(tw_render *r, target *tg, uint32_t w, uint32_t h);
+
+/* overlay.c: the draw list's RGBA overlay, composited over the frame */
+typedef struct twr_overlay_frame {
+    int active;
+    uint32_t rect_count;
+    uint32_t rects[8][4];    /* x, y, w, h in overlay pixels, clipped */
+    int32_t x, y;            /* the overlay's top-left corner in the target */
+    VkDeviceSize offsets[8]; /* where each rect's pixels sit in the slot's staging buffer */
+} twr_overlay_frame;
+/* Host side, before recording: makes the resources, copies the pixels into
+ * the slot's staging buffer, points the slot's descriptor set at the image. */
+tw_status twr_overlay_prepare(tw_render *r, frame_slot *s, const tw_render_drawlist *dl, const target *tg,
+                              twr_overlay_frame *out);
+/* Outside the render pass: staging → overlay image. */
+void twr_overlay_record_upload(tw_render *r, frame_slot *s, VkCommandBuffer cmd, const twr_overlay_frame *ov);
+/* Inside the render pass, last: the overlay blended over the frame. */
+void twr_overlay_record_draw(tw_render *r, frame_slot *s, VkCommandBuffer cmd, const twr_overlay_frame *ov,
+                             const target *tg);
+void twr_overlay_fini(tw_render *r);
 
 /* camera.c, colormap tables */
 void twr_colormap_table(tw_render_colormap map, float out[TWL_COLORMAP_N][4]);

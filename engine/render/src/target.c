@@ -4,9 +4,9 @@
  * Every frame into an offscreen target ends with a copy of its colour into
  * the target's readback buffer, inside the frame's own command buffer; a
  * read then only waits for that frame and copies memory. Picking copies one
- * texel of the id image on demand. A swapchain target (the viewer) will sit
- * beside this one: the same pass drawing into the swapchain image (with its
- * own id and depth images), presented instead of read back. */
+ * texel of the id image on demand. A window target (swapchain.c) is one of
+ * these plus a swapchain: the same images and readback, then a copy of the
+ * colour into the acquired swapchain image, presented. */
 #include <stdio.h>
 #include <string.h>
 
@@ -51,8 +51,10 @@ static void target_release(tw_render *r, target *tg)
     }
     char label[sizeof tg->label];
     memcpy(label, tg->label, sizeof label);
+    struct twr_window *window = tg->window;
     memset(tg, 0, sizeof *tg);
     memcpy(tg->label, label, sizeof label);
+    tg->window = window;
     tg->last_frame = -1;
 }
 
@@ -123,6 +125,7 @@ tw_status tw_render_target_destroy(tw_render *r, tw_render_target t)
     TW_CHECK(r != NULL, "tw_render_target_destroy needs a renderer: r is NULL.");
     target *tg = target_checked(r, t, "tw_render_target_destroy");
     if (!tg) return TW_ERR_STATE;
+    if (tg->window) twr_window_destroy(r, tg);
     target_release(r, tg);
     twr_pool_free(&r->targets, t.id);
     return TW_OK;
@@ -140,6 +143,7 @@ tw_status tw_render_target_resize(tw_render *r, tw_render_target t, uint32_t w, 
     TW_CHECK(w > 0 && h > 0, "tw_render_target_resize needs a size of at least 1x1 (got %ux%u).", w, h);
     target *tg = target_checked(r, t, "tw_render_target_resize");
     if (!tg) return TW_ERR_STATE;
+    if (tg->window) return twr_window_resize(r, tg, w, h); /* the swapchain decides the size */
     if (tg->width == w && tg->height == h) return TW_OK;
     tw_status st = check_size(r, w, h);
     if (st != TW_OK) return st;
@@ -162,8 +166,22 @@ tw_status tw_render_target_size(const tw_render *r, tw_render_target t, uint32_t
 
 void twr_targets_fini(tw_render *r)
 {
-    for (uint32_t s = 0; s < r->targets.used; s++)
-        if (r->targets.alive[s]) target_release(r, twr_pool_item(&r->targets, s));
+    for (uint32_t s = 0; s < r->targets.used; s++) {
+        if (!r->targets.alive[s]) continue;
+        target *tg = twr_pool_item(&r->targets, s);
+        if (tg->window) twr_window_destroy(r, tg);
+        target_release(r, tg);
+    }
+}
+
+tw_status twr_target_rebuild(tw_render *r, target *tg, uint32_t w, uint32_t h)
+{
+    tw_status st = check_size(r, w, h);
+    if (st != TW_OK) return st;
+    target_release(r, tg);
+    st = target_build(r, tg, w, h);
+    if (st != TW_OK) target_release(r, tg);
+    return st;
 }
 
 /* Waits for the last frame drawn into tg. */

@@ -110,7 +110,21 @@
     X(vkCmdDrawIndexed)                         \
     X(vkCmdCopyBuffer)                          \
     X(vkCmdCopyImageToBuffer)                   \
-    X(vkCmdPipelineBarrier)
+    X(vkCmdPipelineBarrier)                     \
+    X(vkCmdCopyBufferToImage)                   \
+    X(vkCmdCopyImage)                           \
+    X(vkCmdBlitImage)                           \
+    X(vkCreateSemaphore)                        \
+    X(vkDestroySemaphore)
+
+/* Window targets (swapchain.c): present only when VK_KHR_swapchain was
+ * enabled on the device; may stay NULL. */
+#define TW_VK_DEVICE_OPTIONAL_FUNCS(X)          \
+    X(vkCreateSwapchainKHR)                     \
+    X(vkDestroySwapchainKHR)                    \
+    X(vkGetSwapchainImagesKHR)                  \
+    X(vkAcquireNextImageKHR)                    \
+    X(vkQueuePresentKHR)
 
 #define TW_VK_DECLARE(name) PFN_##name name;
 
@@ -119,7 +133,10 @@ typedef struct tw_vk_instance {
     TW_VK_INSTANCE_FUNCS(TW_VK_DECLARE)
     TW_VK_INSTANCE_OPTIONAL_FUNCS(TW_VK_DECLARE)
 } tw_vk_instance;
-typedef struct tw_vk_device { TW_VK_DEVICE_FUNCS(TW_VK_DECLARE) } tw_vk_device;
+typedef struct tw_vk_device {
+    TW_VK_DEVICE_FUNCS(TW_VK_DECLARE)
+    TW_VK_DEVICE_OPTIONAL_FUNCS(TW_VK_DECLARE)
+} tw_vk_device;
 
 typedef struct tw_vk {
     void *library;                               /* dlopen handle */

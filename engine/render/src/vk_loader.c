@@ -56,6 +56,9 @@ tw_status tw_vk_load_device(tw_vk *vk, VkDevice dev)
     if (!vk->d.name) return TW_ERR_UNSUPPORTED;
     TW_VK_DEVICE_FUNCS(TW_VK_LOAD_DEVICE)
 #undef TW_VK_LOAD_DEVICE
+#define TW_VK_LOAD_DEVICE_OPTIONAL(name) vk->d.name = (PFN_##name)vk->i.vkGetDeviceProcAddr(dev, #name);
+    TW_VK_DEVICE_OPTIONAL_FUNCS(TW_VK_LOAD_DEVICE_OPTIONAL)
+#undef TW_VK_LOAD_DEVICE_OPTIONAL
     return TW_OK;
 }
 

@@ -257,6 +257,11 @@ tw_status tw_replay_player_step(tw_replay_player *p, tw_diag *diag)
     TW_CHECK(p->sim != NULL, "tw_replay_player_step was called before any seek: seek to a tick first (0 for the start).");
     tw_status st = apply_inputs(p, diag);
     if (st) return st;
+    if (p->desc.on_tick && (st = p->desc.on_tick(p->desc.user, p->world, p->sim))) {
+        tw_diag_set(diag, "applying the recorded inputs of tick %llu failed: %s", (unsigned long long)tw_sim_tick(p->sim),
+                    tw_status_str(st));
+        return st;
+    }
     st = tw_sim_step(p->sim);
     if (st) {
         tw_diag_set(diag, "the simulation step at tick %llu failed: %s", (unsigned long long)(tw_sim_tick(p->sim) - 1),

@@ -72,7 +72,7 @@ static tw_status get_value(sc_loader *L, const cJSON *n, double *out, const char
 static tw_status load_change(sc_loader *L, const cJSON *c, tw_scenario_change *ch, const char *path)
 {
     static const char *const keys[] = { "set", "destroy", "clone", "override", "silence", "field", "value", "at",
-                                        "count" };
+                                        "count", "both" };
     if (!cJSON_IsObject(c)) return fail(L, path, "expected a change (an object such as {\"set\": PATH, \"field\": ..., \"value\": ...})%s%s", NULL, NULL);
     tw_status st = check_keys(L, c, keys, COUNT_OF(keys), path);
     if (st) return st;
@@ -93,6 +93,7 @@ static tw_status load_change(sc_loader *L, const cJSON *c, tw_scenario_change *c
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "value");
     const cJSON *count = cJSON_GetObjectItemCaseSensitive(c, "count");
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(c, "at");
+    const cJSON *both = cJSON_GetObjectItemCaseSensitive(c, "both");
     int wants_field = ch->op == TW_SCENARIO_SET, wants_value = ch->op == TW_SCENARIO_SET || ch->op == TW_SCENARIO_OVERRIDE;
     if (!wants_field && field) return fail(L, path, "\"field\" belongs to \"set\" only%s%s", NULL, NULL);
     if (!wants_value && value) return fail(L, path, "\"value\" belongs to \"set\" and \"override\" only%s%s", NULL, NULL);
@@ -120,6 +121,10 @@ static tw_status load_change(sc_loader *L, const cJSON *c, tw_scenario_change *c
         if (!cJSON_IsNumber(at) || !(at->valuedouble >= 0) || !isfinite(at->valuedouble))
             return fail(L, path, "\"at\" must be seconds of simulated time, 0 or more%s%s", NULL, NULL);
         ch->at = at->valuedouble;
+    }
+    if (both) {
+        if (!cJSON_IsBool(both)) return fail(L, path, "\"both\" must be true or false%s%s", NULL, NULL);
+        ch->both = (uint8_t)cJSON_IsTrue(both);
     }
     return TW_OK;
 }

@@ -54,7 +54,7 @@ typedef struct loader {
     uint32_t component_count;
 } loader;
 
-static const char *const top_keys[] = { "format", "name", "description", "simulation", "kpis", "entities" };
+static const char *const top_keys[] = { "format", "name", "description", "simulation", "kpis", "bindings", "entities" };
 static const char *const simulation_keys[] = { "dt", "duration", "seed", "start", "kpi_interval",
                                                "max_catchup_steps", "keyframe_interval" };
 static const char *const kpi_keys[] = { "name", "field", "entity", "aggregate" };
@@ -92,6 +92,9 @@ void tw_scene_fini(tw_scene *s)
     tw_free(&s->alloc, s->kpis, (size_t)s->kpi_cap * sizeof *s->kpis);
     s->kpis = NULL;
     s->kpi_count = s->kpi_cap = 0;
+    if (s->bindings) tw_free(&s->alloc, s->bindings, s->bindings_length + 1);
+    s->bindings = NULL;
+    s->bindings_length = 0;
 }
 
 /* ---- diagnostics ---------------------------------------------------------- */
@@ -872,6 +875,60 @@ static tw_status load_kpi(loader *L, const cJSON *obj)
     return TW_OK;
 }
 
+/* ---- bindings ---------------------------------------------------------------- */
+
+/* End (one past the last byte) of the JSON value starting at text[i], which
+ * the checks above have already proven to be standard JSON. */
+static size_t value_end(const char *text, size_t length, size_t i)
+{
+    int depth = 0;
+    while (i < length) {
+        char c = text[i];
+        if (c == '"') {
+            for (i++; i < length && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
+            i++;
+            if (depth == 0) return i;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth <= 0) return i + 1;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+            return i;
+        }
+        i++;
+    }
+    return length;
+}
+
+/* The scene keeps its telemetry bindings as the text it was given: the
+ * binder (engine/bind) owns their meaning and checks them against the world
+ * when the app builds one, and keeping the bytes makes load -> save exact
+ * without this module knowing the bindings format. */
+static tw_status load_bindings(loader *L, const cJSON *node)
+{
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node) && !cJSON_IsString(node))
+        return fail(L, TW_ERR_INVALID, node,
+                    "expected the telemetry bindings for \"bindings\": an object (as in a twin-bindings/1 file), a "
+                    "list of bindings, or the name of a bindings file; got %s",
+                    type_name(node));
+    if (cJSON_IsString(node) && node->valuestring[0] == '\0')
+        return fail(L, TW_ERR_INVALID, node, "\"bindings\" names a bindings file, and the name is empty");
+    size_t start;
+    if (!value_offset(L, node, &start)) return fail_nomem(L, node);
+    size_t end = value_end(L->text, L->length, start);
+    size_t n = end - start;
+    char *copy = tw_alloc(&L->alloc, n + 1);
+    if (!copy) return fail_nomem(L, node);
+    memcpy(copy, L->text + start, n);
+    copy[n] = '\0';
+    L->scene->bindings = copy;
+    L->scene->bindings_length = n;
+    return TW_OK;
+}
+
 /* ---- the document ---------------------------------------------------------- */
 
 static tw_status load_document(loader *L)
@@ -935,6 +992,7 @@ static tw_status load_document(loader *L)
     if (kpis)
         for (const cJSON *c = kpis->child; c; c = c->next)
             if ((st = load_kpi(L, c))) return st;
+    if ((n = cJSON_GetObjectItemCaseSensitive(root, "bindings")) && (st = load_bindings(L, n))) return st;
     return TW_OK;
 }
 

@@ -489,6 +489,14 @@ static tw_status write_document(saver *S, const tw_scene *s)
         close_block(S, 2, false, ']');
     }
 
+    /* Telemetry bindings are kept as the text they were loaded from (the
+     * binder, not this module, knows their format): written back as they
+     * are, so a scene written in canonical form round-trips byte for byte. */
+    if (s && s->bindings) {
+        key(S, 1, &first, "bindings");
+        put(S, s->bindings, s->bindings_length);
+    }
+
     key(S, 1, &first, "entities");
     puts_(S, "[");
     uint32_t i = 0;

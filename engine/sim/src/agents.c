@@ -12,7 +12,11 @@
  * Per tick the work is a loop over walking agents (steer, check arrival); the
  * plan check runs once a second per agent, staggered by slot; occupancy once
  * a second through a per-storey grid of room indices built at start. At night,
- * with everyone outside, a tick is a loop over a few dozen records. */
+ * with everyone outside, a tick is a loop over a few dozen records.
+ *
+ * An Evacuation (a site component) overrides every person's plan while its
+ * alarm is set: out by the nearest exit, nobody in; its state and figures are
+ * in the component, like everything else. */
 #include <math.h>
 #include <string.h>
 
@@ -67,11 +71,12 @@ struct tw_sim_agents {
     agent_rec *recs;
     size_t count, cap;
     uint64_t version;
-    tw_ecs_query q_agent, q_space, q_mobility;
+    tw_ecs_query q_agent, q_space, q_mobility, q_evacuation;
     Mobility *mobility;
-    /* nodes by role */
-    int32_t *entry_low, *exits, *meetings, *kitchens;
-    uint32_t n_entry_low, n_exits, n_meetings, n_kitchens;
+    Evacuation *evacuation;     /* the first in the world, or NULL */
+    /* nodes by role; fire_exits are the exit waypoints an evacuation heads for */
+    int32_t *entry_low, *exits, *meetings, *kitchens, *fire_exits;
+    uint32_t n_entry_low, n_exits, n_meetings, n_kitchens, n_fire_exits;
     size_t role_cap;
     /* rooms */
     tw_entity *spaces;
@@ -108,15 +113,15 @@ static tw_status roles_build(tw_sim *s)
     uint32_t n = tw_sim_nav_node_count(nav);
     size_t need = n ? n : 1;
     if (need > ag->role_cap) {
-        int32_t **arrs[4] = { &ag->entry_low, &ag->exits, &ag->meetings, &ag->kitchens };
-        for (int i = 0; i < 4; i++) {
+        int32_t **arrs[5] = { &ag->entry_low, &ag->exits, &ag->meetings, &ag->kitchens, &ag->fire_exits };
+        for (int i = 0; i < 5; i++) {
             int32_t *p = tw_realloc(&s->alloc, *arrs[i], ag->role_cap * sizeof(int32_t), need * sizeof(int32_t));
             if (!p) return TW_ERR_NOMEM; /* the others keep their old size: role_cap stays valid for them */
             *arrs[i] = p;
         }
         ag->role_cap = need;
     }
-    ag->n_entry_low = ag->n_exits = ag->n_meetings = ag->n_kitchens = 0;
+    ag->n_entry_low = ag->n_exits = ag->n_meetings = ag->n_kitchens = ag->n_fire_exits = 0;
     /* The lowest storey that has an entrance is where people come in. */
     float low = INFINITY;
     for (uint32_t pass = 0; pass < 2; pass++)
@@ -133,6 +138,7 @@ static tw_status roles_build(tw_sim *s)
                 ag->exits[ag->n_exits++] = (int32_t)k;
                 if (el == low) ag->entry_low[ag->n_entry_low++] = (int32_t)k;
             }
+            if (wp->exit) ag->fire_exits[ag->n_fire_exits++] = (int32_t)k;
             if (wp->role == TW_WAYPOINT_MEETING) ag->meetings[ag->n_meetings++] = (int32_t)k;
             if (wp->role == TW_WAYPOINT_KITCHEN) ag->kitchens[ag->n_kitchens++] = (int32_t)k;
         }
@@ -325,6 +331,10 @@ static tw_status recs_refresh(tw_sim *s)
     it = tw_ecs_query_iter(s->world, &ag->q_mobility);
     while (tw_ecs_iter_next(&it))
         if (!ag->mobility && it.count) ag->mobility = it.columns[0];
+    ag->evacuation = NULL;
+    it = tw_ecs_query_iter(s->world, &ag->q_evacuation);
+    while (tw_ecs_iter_next(&it))
+        if (!ag->evacuation && it.count) ag->evacuation = it.columns[0];
     return TW_OK;
 }
 
@@ -387,6 +397,7 @@ tw_status tw_sim_agents_new(tw_sim *s, tw_diag *diag)
     if ((st = tw_ecs_query_init(s->world, &ag->q_agent, &(tw_ecs_query_desc){ .with = { s->c.agent, s->c.body } })) ||
         (st = tw_ecs_query_init(s->world, &ag->q_space, &(tw_ecs_query_desc){ .with = { s->c.space } })) ||
         (st = tw_ecs_query_init(s->world, &ag->q_mobility, &(tw_ecs_query_desc){ .with = { s->c.mobility } })) ||
+        (st = tw_ecs_query_init(s->world, &ag->q_evacuation, &(tw_ecs_query_desc){ .with = { s->c.evacuation } })) ||
         (st = tw_sim_nav_new(s, &ag->nav, diag)) || (st = roles_build(s)) || (st = spaces_refresh(s, 1)) ||
         (st = recs_refresh(s)))
         return st;
@@ -406,6 +417,7 @@ void tw_sim_agents_free(tw_sim *s)
     tw_free(&s->alloc, ag->exits, ag->role_cap * sizeof(int32_t));
     tw_free(&s->alloc, ag->meetings, ag->role_cap * sizeof(int32_t));
     tw_free(&s->alloc, ag->kitchens, ag->role_cap * sizeof(int32_t));
+    tw_free(&s->alloc, ag->fire_exits, ag->role_cap * sizeof(int32_t));
     tw_free(&s->alloc, ag->spaces, ag->space_cap * sizeof *ag->spaces);
     tw_free(&s->alloc, ag->space_data, ag->space_cap * sizeof *ag->space_data);
     tw_free(&s->alloc, ag->space_count_now, ag->space_cap * sizeof *ag->space_count_now);
@@ -413,6 +425,7 @@ void tw_sim_agents_free(tw_sim *s)
     tw_ecs_query_fini(&ag->q_agent);
     tw_ecs_query_fini(&ag->q_space);
     tw_ecs_query_fini(&ag->q_mobility);
+    tw_ecs_query_fini(&ag->q_evacuation);
     tw_free(&s->alloc, ag, sizeof *ag);
     s->agents = NULL;
 }
@@ -616,12 +629,79 @@ static int goal_is(const tw_sim_agents *ag, const Agent *a, int32_t node)
     return tw_sim_nav_node(ag->nav, a->goal) == node;
 }
 
-static int goal_is_exit(const tw_sim_agents *ag, const Agent *a)
+static int goal_in(const tw_sim_agents *ag, const Agent *a, const int32_t *nodes, uint32_t n)
 {
     int32_t g = tw_sim_nav_node(ag->nav, a->goal);
-    for (uint32_t i = 0; i < ag->n_exits; i++)
-        if (ag->exits[i] == g) return 1;
+    for (uint32_t i = 0; i < n; i++)
+        if (nodes[i] == g) return 1;
     return 0;
+}
+
+static int goal_is_exit(const tw_sim_agents *ag, const Agent *a) { return goal_in(ag, a, ag->exits, ag->n_exits); }
+
+/* ---- evacuation ----------------------------------------------------------- */
+
+/* While Evacuation.active is set, people leave and nobody comes in. */
+static int evacuating(const tw_sim_agents *ag) { return ag->evacuation && ag->evacuation->active; }
+
+/* Where an evacuation sends people: the exit waypoints; a scene that marks
+ * none sends them out the way they came in. */
+static const int32_t *evacuation_exits(const tw_sim_agents *ag, uint32_t *n)
+{
+    if (ag->n_fire_exits) {
+        *n = ag->n_fire_exits;
+        return ag->fire_exits;
+    }
+    *n = ag->n_exits;
+    return ag->exits;
+}
+
+static uint32_t people_inside(const tw_sim_agents *ag)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < ag->count; i++)
+        n += ag->recs[i].a->type == TW_AGENT_PERSON && ag->recs[i].a->state != TW_AGENT_OUTSIDE;
+    return n;
+}
+
+/* Start of a tick: an alarm newly raised starts an evacuation (its figures
+ * reset), one cleared calls it off (its figures stay). The state lives in the
+ * component, so a keyframe restored mid-evacuation carries on exactly. */
+static void evacuation_begin(tw_sim *s, double now)
+{
+    tw_sim_agents *ag = s->agents;
+    Evacuation *ev = ag->evacuation;
+    if (!ev) return;
+    if (!ev->active) {
+        ev->state = TW_EVACUATION_NONE;
+        return;
+    }
+    if (ev->state != TW_EVACUATION_NONE) return;
+    ev->state = TW_EVACUATION_UNDER_WAY;
+    ev->started_at = now;
+    ev->finished_at = 0;
+    ev->duration = 0;
+    ev->evacuees = ev->remaining = people_inside(ag);
+    if (!ev->evacuees) {
+        ev->state = TW_EVACUATION_COMPLETE;
+        ev->finished_at = now;
+    }
+}
+
+/* End of a tick (after arrivals): who is still inside, and is everyone out?
+ * Times count to the end of the tick, when the last evacuee stepped out. */
+static void evacuation_end(tw_sim *s, double now)
+{
+    tw_sim_agents *ag = s->agents;
+    Evacuation *ev = ag->evacuation;
+    if (!ev || ev->state != TW_EVACUATION_UNDER_WAY) return;
+    double end = now + s->dt;
+    ev->remaining = people_inside(ag);
+    ev->duration = (float)(end - ev->started_at);
+    if (!ev->remaining) {
+        ev->state = TW_EVACUATION_COMPLETE;
+        ev->finished_at = end;
+    }
 }
 
 /* A door on the path ahead has been locked (a shut one is simply opened). */
@@ -669,7 +749,9 @@ static void person_decide(tw_sim *s, agent_rec *r, int retry)
 {
     tw_sim_agents *ag = s->agents;
     Agent *a = r->a;
-    int32_t want = plan_want(s, r, tw_sim_hour_of_day(s));
+    /* An evacuation overrides the plan: out by the nearest exit, and stay out. */
+    int evac = evacuating(ag);
+    int32_t want = evac ? PLAN_OUT : plan_want(s, r, tw_sim_hour_of_day(s));
     if (a->state == TW_AGENT_OUTSIDE) {
         if (want == PLAN_OUT || r->plan.entrance < 0) return;
         if (s->tick < s->agents->period) {
@@ -699,13 +781,15 @@ static void person_decide(tw_sim *s, agent_rec *r, int retry)
     int lost = a->state == TW_AGENT_WALKING && off_track(s, r);
     if (lost) a->path_length = 0;
     if (want == PLAN_OUT) {
-        if (a->state == TW_AGENT_WALKING && goal_is_exit(ag, a) && !lost && !path_blocked(s, a)) return;
-        if (a->state == TW_AGENT_IDLE && goal_is_exit(ag, a)) {
+        uint32_t n_out = ag->n_exits;
+        const int32_t *out = evac ? evacuation_exits(ag, &n_out) : ag->exits;
+        if (a->state == TW_AGENT_WALKING && goal_in(ag, a, out, n_out) && !lost && !path_blocked(s, a)) return;
+        if (a->state == TW_AGENT_IDLE && goal_in(ag, a, out, n_out)) {
             /* already at an exit: go */
             a->state = TW_AGENT_OUTSIDE;
             return;
         }
-        route_to(s, r, ag->exits, ag->n_exits);
+        route_to(s, r, out, n_out);
         return;
     }
     if (goal_is(ag, a, want) && a->state == TW_AGENT_IDLE) return;
@@ -853,6 +937,7 @@ void tw_sim_agents_step(tw_sim *s)
     double now = tw_sim_now(s);
     uint64_t tick = s->tick;
     int walkers = 0;
+    evacuation_begin(s, now);
     for (size_t i = 0; i < ag->count; i++) {
         agent_rec *r = &ag->recs[i];
         Agent *a = r->a;
@@ -910,8 +995,9 @@ static void arrive(tw_sim *s, agent_rec *r, double now)
         if (len) a->route_position = (a->route_position + 1) % len;
         return;
     }
-    /* A person who reaches an exit while the plan says "out" leaves. */
-    if (goal_is_exit(ag, a) && plan_want(s, r, tw_sim_hour_of_day(s)) == PLAN_OUT) {
+    /* A person who reaches an exit while the plan says "out" (or the
+     * building is being evacuated) leaves. */
+    if (goal_is_exit(ag, a) && (evacuating(ag) || plan_want(s, r, tw_sim_hour_of_day(s)) == PLAN_OUT)) {
         a->state = TW_AGENT_OUTSIDE;
         return;
     }
@@ -1004,5 +1090,6 @@ void tw_sim_agents_post(tw_sim *s)
         agent_rec *r = &ag->recs[i];
         if (r->a->state == TW_AGENT_WALKING && !tw_sim_agent_in_transit(r->a, now)) check_reached(s, r, now);
     }
+    evacuation_end(s, now);
     if (s->tick % ag->period == 0) occupancy(s, now);
 }

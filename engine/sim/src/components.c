@@ -19,6 +19,7 @@ static const char *const agent_types[] = { "person", "agv" };
 static const char *const agent_states[] = { "outside", "idle", "walking", "waiting" };
 static const char *const waypoint_roles[] = { "path", "desk", "meeting", "kitchen", "entrance", "stair", "station" };
 static const char *const alarm_states[] = { "normal", "pending", "active" };
+static const char *const evacuation_states[] = { "none", "under_way", "complete" };
 
 static const tw_field transform_fields[] = {
     FLD_V(Transform, position, 3, "m", "position; z is the base"),
@@ -246,6 +247,17 @@ static const tw_field alarm_fields[] = {
 static const Alarm alarm_default = { .use_high = 1, .high = 0.0f, .hysteresis = 0.0f, .min_duration = 0.0f,
                                      .severity = 1 };
 
+static const tw_field evacuation_fields[] = {
+    FLD(Evacuation, active, TW_TYPE_BOOL, NULL, "the alarm sounds: people inside leave by the nearest exit"),
+    FLD_E(Evacuation, state, evacuation_states, TW_FIELD_DERIVED, "none, under_way or complete"),
+    FLD_D(Evacuation, started_at, TW_TYPE_F64, "s", "when the evacuation started"),
+    FLD_D(Evacuation, finished_at, TW_TYPE_F64, "s", "when the last evacuee got out (0 until then)"),
+    FLD_D(Evacuation, duration, TW_TYPE_F32, "s", "evacuation time (so far, while under way)"),
+    FLD_D(Evacuation, evacuees, TW_TYPE_U32, NULL, "people inside when it started"),
+    FLD_D(Evacuation, remaining, TW_TYPE_U32, NULL, "people still inside"),
+};
+static const Evacuation evacuation_default = { 0, TW_EVACUATION_NONE, 0.0, 0.0, 0.0f, 0, 0 };
+
 #define DESC(T, fields, def, doc) { #T, sizeof(T), _Alignof(T), fields, COUNT(fields), &def, doc }
 
 tw_status tw_sim_register_components(tw_ecs_world *w, tw_sim_components *out)
@@ -273,6 +285,7 @@ tw_status tw_sim_register_components(tw_ecs_world *w, tw_sim_components *out)
         DESC(Waypoint, waypoint_fields, waypoint_default, "a node of the walking graph"),
         DESC(Mobility, mobility_fields, mobility_default, "site movement statistics"),
         DESC(Alarm, alarm_fields, alarm_default, "a threshold alarm"),
+        DESC(Evacuation, evacuation_fields, evacuation_default, "a site-wide evacuation"),
     };
     tw_component *ids = &out->transform;
     for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++) {

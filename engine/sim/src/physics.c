@@ -634,6 +634,11 @@ static tw_status bodies_refresh(tw_sim *s)
 static void spaces_teardown(tw_sim *s)
 {
     tw_sim_physics *p = s->physics;
+    /* A body that fell asleep touching another keeps a heap copy of its
+     * contacts that only waking frees (cpSpaceDeactivateBody/ActivateBody);
+     * cpSpaceFree does not. Wake every body first, or each rebuild leaks. */
+    for (size_t i = 0; i < p->body_count; i++)
+        if (p->bodies[i].body && p->bodies[i].space >= 0) cpBodyActivate(p->bodies[i].body);
     /* cpSpaceFree touches the bodies still in it, so free spaces first, then
      * every shape and body. */
     for (uint32_t i = 0; i < p->space_count; i++)

@@ -27,7 +27,8 @@ tw_status tw_sim_new(tw_ecs_world *w, const tw_sim_desc *desc, tw_sim **out, tw_
      * look their ids up by name so the sim works with any such world. */
     const char *names[] = { "Transform", "Shape", "Storey", "Space", "Wall", "Door", "Thermal",
                             "Hvac", "Air", "Weather", "Meter", "Equipment", "Health", "Machine",
-                            "Conveyor", "Part", "Body", "Agent", "Waypoint", "Mobility", "Alarm" };
+                            "Conveyor", "Part", "Body", "Agent", "Waypoint", "Mobility", "Alarm",
+                            "Evacuation" };
     tw_component *ids = &s->c.transform;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         ids[i] = tw_ecs_component_lookup(w, names[i]);

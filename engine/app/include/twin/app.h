@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "twin/bind.h"
 #include "twin/ecs.h"
 #include "twin/log.h"
 #include "twin/scene.h"
@@ -72,6 +73,22 @@ typedef struct tw_app_run_desc {
     const tw_log *log;
     const char *record_path;   /* write a replay log (*.twlog) of the run here; NULL: none */
     int record_sync;           /* fdatasync the log at every flush */
+    /* Telemetry files (CSV, JSON Lines, SenML; "-" is standard input) that
+     * drive the scene through its bindings (docs/telemetry.md "twin run").
+     * The sim starts at the data's anchor, samples apply at each tick
+     * boundary, and with duration < 0 the run lasts as long as the data. */
+    const char *const *telemetry;
+    uint32_t telemetry_count;
+    /* Bindings files added to the scene's own "bindings"; with neither, the
+     * default file next to the first telemetry file. */
+    const char *const *bindings;
+    uint32_t bindings_count;
+    /* Called at every tick boundary (once before the first tick, then after
+     * each) with the running session; `twin run --frames-every` writes its
+     * PNG frames through it (tw_view_frames_tick). A status other than TW_OK
+     * stops the run with that status. NULL: none. */
+    tw_status (*on_tick)(void *user, tw_app_session *s, tw_diag *diag);
+    void *on_tick_user;
 } tw_app_run_desc;
 
 typedef struct tw_app_run_result {
@@ -85,6 +102,8 @@ typedef struct tw_app_run_result {
     int interrupted;
     uint64_t log_bytes;        /* size of the recorded log (record_path), 0 without */
     double log_flush_max_s;    /* longest single flush of the log */
+    int has_telemetry;         /* telemetry drove the run (or was replayed) */
+    tw_bind_counters telemetry;/* what happened to every sample (summary.json "telemetry") */
 } tw_app_run_result;
 
 /* Loads the scene, runs it headless, writes out_dir/kpis.csv, events.csv and
@@ -146,6 +165,18 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *desc, tw_app_whatif_result *re
 /* Loads and validates a scene (including what the simulation checks: doors on
  * walls, waypoint links, alarm fields) and prints a summary to out. */
 tw_status tw_app_check(const char *scene_path, FILE *out, tw_diag *diag);
+
+typedef struct tw_app_check_desc {
+    const char *scene_path;
+    const char *const *bindings; /* bindings files checked beside the scene's own "bindings" */
+    uint32_t bindings_count;
+    int list_sensors;            /* print only the bound sensor ids (and topic patterns), one a line */
+} tw_app_check_desc;
+
+/* tw_app_check, plus the telemetry bindings (the scene's and the given
+ * files'): unknown entities and fields, unit mismatches and bad parameters
+ * fail with file:line:column and the JSON path. */
+tw_status tw_app_check_scene(const tw_app_check_desc *desc, FILE *out, tw_diag *diag);
 
 /* ---- reports ----------------------------------------------------------------- */
 

@@ -315,7 +315,7 @@ typedef struct tw_bind_mqtt_options {
     double keepalive;            /* s; 0: 30 */
     double reconnect_min;        /* s before the first retry, doubled after each failure; 0: 0.5 */
     double reconnect_max;        /* s, the longest wait between retries; 0: 30 */
-    double connect_wait;         /* s tw_bind_mqtt_open waits for the first connection; 0: it does not wait */
+    double connect_wait;         /* s tw_bind_mqtt_open waits until connected and subscribed; 0: it does not wait */
     uint32_t queue_messages;     /* receive queue bound, in messages; 0: 65536 (more are dropped, counted) */
     size_t queue_bytes;          /* and in bytes of topics + payloads; 0: 16 MiB */
     size_t max_payload;          /* larger messages are dropped and counted; 0: 1 MiB */

@@ -1,4 +1,4 @@
-/* twin/render.h: the Vulkan renderer, headless or (later) in a window.
+/* twin/render.h: the Vulkan renderer, headless or in a window.
  *
  * The renderer never sees the ECS. The app owns a flat draw list (camera,
  * lights, an array of instances) and hands it over once per frame; nothing in
@@ -68,8 +68,9 @@ typedef struct tw_render_desc {
     int validation;              /* 0: from TWIN_VALIDATION; > 0 on; < 0 off */
     const char *gpu;             /* NULL: from TWIN_GPU; "<index>" or a name substring */
     uint32_t max_instances;      /* initial per-frame instance capacity (grows); 0: 16384 */
-    /* For a window target later: the instance extensions the platform needs
-     * (SDL_Vulkan_GetInstanceExtensions). Copied. */
+    /* For window targets: the instance extensions the platform needs
+     * (SDL_Vulkan_GetInstanceExtensions). With VK_KHR_surface among them the
+     * device also gets VK_KHR_swapchain. Copied. */
     const char *const *instance_extensions;
     uint32_t instance_extension_count;
 } tw_render_desc;
@@ -91,6 +92,9 @@ typedef struct tw_render_counters {
     uint32_t validation_messages; /* warnings and errors from the validation layer */
     uint32_t validation_errors;   /* of which errors */
     uint32_t invalid_handles;     /* uses of a stale or zero mesh/target handle */
+    uint64_t frames_presented;    /* frames that reached a window */
+    uint64_t frames_skipped;      /* frames not drawn: a minimised window */
+    uint32_t swapchain_rebuilds;  /* swapchains (re)made: resize, out of date, suboptimal */
 } tw_render_counters;
 
 /* Creates a renderer: loads libvulkan at run time, picks a device, builds the
@@ -157,6 +161,47 @@ int tw_render_target_valid(const tw_render *r, tw_render_target target);
 tw_status tw_render_target_resize(tw_render *r, tw_render_target target, uint32_t width, uint32_t height);
 tw_status tw_render_target_size(const tw_render *r, tw_render_target target, uint32_t *width, uint32_t *height);
 
+/* ---- window targets --------------------------------------------------------
+ *
+ * A window target draws like an offscreen one (colour, id and depth images
+ * of the window's size, readback, picking) and then copies the frame into a
+ * swapchain image and presents it. The platform makes the VkSurfaceKHR (the
+ * renderer never sees SDL): the renderer must have been created with the
+ * instance extensions the platform needs (tw_render_desc), and hands its
+ * VkInstance out as an integer. Handles cross as uint64_t so that neither
+ * side's header needs the other's types.
+ *
+ * Resize, minimise (a 0x0 size: frames are skipped, tw_render_frame returns
+ * TW_OK with stats.presented 0), and out-of-date or suboptimal swapchains
+ * are handled inside: the swapchain and the target's images are remade
+ * before the next frame, old images through deferred deletion. */
+
+/* Makes a VkSurfaceKHR for the VkInstance vk_instance; both are Vulkan
+ * handles cast to integers. */
+typedef tw_status (*tw_render_surface_fn)(void *user, uint64_t vk_instance, uint64_t *vk_surface);
+
+typedef struct tw_render_window_desc {
+    uint64_t surface;            /* a VkSurfaceKHR made from tw_render_vk_instance; 0: call create_surface */
+    tw_render_surface_fn create_surface;
+    void *user;                  /* for create_surface */
+    uint32_t width, height;      /* the window's drawable size in pixels; 0x0: minimised */
+    int vsync;                   /* nonzero: wait for the display (FIFO); 0: MAILBOX or IMMEDIATE when offered */
+    const char *label;           /* for logs; copied */
+} tw_render_window_desc;
+
+/* The renderer's VkInstance as an integer (for SDL_Vulkan_CreateSurface). */
+uint64_t tw_render_vk_instance(const tw_render *r);
+/* A target that presents into a window. The renderer owns the surface from
+ * here on (tw_render_target_destroy destroys it, even when this fails).
+ * TW_ERR_UNSUPPORTED when the renderer was made without the platform's
+ * instance extensions or the device cannot present to the surface. */
+tw_status tw_render_window_create(tw_render *r, const tw_render_window_desc *desc, tw_render_target *out);
+/* The window's new drawable size; 0x0 (minimised) skips frames until it is
+ * restored. The swapchain is remade before the next frame. Also reached
+ * through tw_render_target_resize (which refuses a zero size). */
+tw_status tw_render_window_resize(tw_render *r, tw_render_target target, uint32_t width, uint32_t height);
+int tw_render_target_is_window(const tw_render *r, tw_render_target target);
+
 /* Copies the last frame drawn into the target as RGBA8 (sRGB), rows top-down,
  * tightly packed: size must be at least width * height * 4. Waits for that
  * frame. TW_ERR_STATE if nothing was drawn yet. */
@@ -205,6 +250,22 @@ typedef struct tw_render_section {
     float offset;                /* m */
 } tw_render_section;
 
+/* An RGBA image composited over the finished frame (HUD text, panels),
+ * drawn on the CPU by the app. Premultiplied alpha, sRGB bytes, rows
+ * top-down. Only the rectangles listed are uploaded and drawn, so a HUD
+ * that covers a corner costs that corner. It is drawn last, over the
+ * legend; it writes no pick id (what lies under it stays pickable) and is
+ * part of what tw_render_target_read and _save_png return. */
+enum { TW_RENDER_OVERLAY_MAX_RECTS = 8 };
+typedef struct tw_render_overlay {
+    const uint8_t *rgba;         /* width * height pixels, stride bytes a row */
+    uint32_t width, height;
+    size_t stride;               /* 0: width * 4 */
+    int32_t x, y;                /* where the overlay's top-left corner goes in the target */
+    uint32_t rect_count;         /* 0: the whole image */
+    uint32_t rects[TW_RENDER_OVERLAY_MAX_RECTS][4]; /* x, y, width, height in overlay pixels */
+} tw_render_overlay;
+
 typedef struct tw_render_instance {
     tw_render_mesh mesh;
     float transform[16];         /* model → world, column-major (cglm's mat4 layout) */
@@ -227,6 +288,7 @@ typedef struct tw_render_drawlist {
     double time;                 /* s, drives the alarm pulse (sim or wall time) */
     uint8_t background[4];       /* sRGB; all zero: a light grey */
     uint32_t flags;              /* TW_RENDER_DRAW_* */
+    const tw_render_overlay *overlay; /* NULL: none; the pixels are copied during tw_render_frame */
 } tw_render_drawlist;
 
 typedef struct tw_render_frame_stats {
@@ -236,6 +298,7 @@ typedef struct tw_render_frame_stats {
     float value_min, value_max;  /* the colormap range used (for legend labels) */
     float legend_rect[4];        /* where the bar was drawn, pixels */
     double cpu_ms;               /* CPU time in tw_render_frame, excluding the wait for a free frame slot */
+    int presented;               /* a window target's frame was presented (0: offscreen, or skipped) */
 } tw_render_frame_stats;
 
 /* Draws one frame into the target. Returns once the work is submitted; the

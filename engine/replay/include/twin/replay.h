@@ -312,6 +312,10 @@ typedef void (*tw_replay_input_fn)(void *user, tw_ecs_world *w, tw_sim *sim, con
 typedef tw_status (*tw_replay_setup_fn)(void *user, tw_ecs_world *w);
 /* Restores a keyframe's extra section into the new world/sim (after the ECS and sim). */
 typedef tw_status (*tw_replay_section_fn)(void *user, tw_ecs_world *w, tw_sim *sim, const tw_replay_section *sec);
+/* Runs once per tick after that tick's recorded inputs went to on_input and
+ * before the step: where a telemetry binder applies the samples on_input
+ * handed it, as the recording run did at its tick boundary. */
+typedef tw_status (*tw_replay_tick_fn)(void *user, tw_ecs_world *w, tw_sim *sim);
 
 typedef struct tw_replay_player_desc {
     const tw_allocator *allocator;/* NULL: the C library */
@@ -322,6 +326,7 @@ typedef struct tw_replay_player_desc {
     void *user;
     uint32_t max_catchup_steps;   /* for the sim; 0: 10 */
     int verify;                   /* compare the state hash with every keyframe met while playing */
+    tw_replay_tick_fn on_tick;    /* NULL: nothing between the inputs and the step */
 } tw_replay_player_desc;
 
 typedef struct tw_replay_player_stats {

@@ -4,7 +4,9 @@
  * fork time (or later, with "at"): set a field of an entity (a parameter, a
  * setpoint, a fault flag, a door's state), destroy an entity (remove an
  * agent, a machine), clone one (add agents like an existing one), override
- * a sensor's samples with a value, or silence a sensor. The file is only
+ * a sensor's samples with a value, or silence a sensor. A change marked
+ * "both" applies to the baseline as well (the evacuation alarm that both
+ * worlds hear, so that only the blocked stair differs). The file is only
  * parsed here; entities and fields are resolved against the world when the
  * changes are applied. The tw_scenario is caller-owned; free it with
  * tw_scenario_fini. */
@@ -33,6 +35,7 @@ typedef struct tw_scenario_change {
     double value;                    /* SET, OVERRIDE (true/false read as 1/0) */
     char sensor[256];                /* OVERRIDE, SILENCE */
     uint32_t count;                  /* CLONE: copies, default 1 */
+    uint8_t both;                    /* applies to the baseline too: the premise both worlds share */
 } tw_scenario_change;
 
 typedef struct tw_scenario {

@@ -58,6 +58,14 @@ typedef struct tw_scene {
     uint32_t kpi_count;
     uint32_t kpi_cap;
     tw_allocator alloc;
+    /* The scene's "bindings" member (telemetry bindings, docs/telemetry.md)
+     * as raw JSON text, exactly as written in the file: an object (the body
+     * of a twin-bindings/1 file), a list of bindings, or a string naming a
+     * bindings file relative to the scene. The scene module only keeps it
+     * (and saves it back as it is); the app hands it to the binder. NULL when
+     * the scene has none. Owned, NUL-terminated; freed by tw_scene_fini. */
+    char *bindings;
+    size_t bindings_length;
 } tw_scene;
 
 typedef struct tw_scene_load_desc {

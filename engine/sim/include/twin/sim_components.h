@@ -255,6 +255,28 @@ typedef struct Mobility {
     uint32_t inside;          /* derived: agents in the building */
 } Mobility;
 
+typedef enum tw_evacuation_state {
+    TW_EVACUATION_NONE = 0,   /* no evacuation (or the alarm was called off) */
+    TW_EVACUATION_UNDER_WAY,  /* people are leaving */
+    TW_EVACUATION_COMPLETE    /* everyone who was inside is out */
+} tw_evacuation_state;
+
+/* A site-wide evacuation, kept by the agent system. Setting active (a
+ * scenario, a binding, a command) sounds the alarm: every person inside drops
+ * their plan and walks to the nearest exit waypoint they can reach (locked
+ * doors are impassable), and nobody enters while it stays set. Clearing it
+ * calls the evacuation off: people go back to their plans. The derived fields
+ * keep the figures of the latest evacuation. */
+typedef struct Evacuation {
+    uint8_t active;           /* the alarm sounds */
+    int32_t state;            /* tw_evacuation_state, derived */
+    double started_at;        /* s, derived: when active was seen set */
+    double finished_at;       /* s, derived: when the last evacuee got out; 0 until then */
+    float duration;           /* s, derived: finished_at - started_at, or the time so far while under way */
+    uint32_t evacuees;        /* derived: people inside when it started */
+    uint32_t remaining;       /* derived: people still inside */
+} Evacuation;
+
 typedef enum tw_alarm_state { TW_ALARM_NORMAL = 0, TW_ALARM_PENDING, TW_ALARM_ACTIVE } tw_alarm_state;
 
 /* A threshold rule on any numeric field of its target (the parent when target is null):
@@ -279,7 +301,7 @@ typedef struct Alarm {
  * the same in every world). */
 typedef struct tw_sim_components {
     tw_component transform, shape, storey, space, wall, door, thermal, hvac, air, weather, meter,
-        equipment, health, machine, conveyor, part, body, agent, waypoint, mobility, alarm;
+        equipment, health, machine, conveyor, part, body, agent, waypoint, mobility, alarm, evacuation;
 } tw_sim_components;
 
 /* Registers every component above in w. Call once per world, before loading a scene. */

@@ -1,0 +1,117 @@
+/* twin/view.h: what the renderer draws of a world. The app module turns the
+ * ECS into the renderer's flat draw list (the renderer never sees the ECS).
+ *
+ * A tw_view borrows a renderer, a world and (optionally) its sim; all three
+ * must outlive it. It owns the GPU meshes made from the world's Shapes and
+ * the instance array it hands out in the draw list. Meshes and the static
+ * elements' placement are read when the world's structure version changes
+ * (entities or components added or removed); moving things (agents, parts:
+ * their Body) and state (doors, alarms, data values) are read every build.
+ * After editing a Shape or a static Transform in place, call
+ * tw_view_invalidate.
+ *
+ * Pick ids are the entity's slot index + 1 (0: background). One thread at a
+ * time; never build while a tick runs. */
+#ifndef TWIN_VIEW_H
+#define TWIN_VIEW_H
+
+#include <stdint.h>
+
+#include "twin/ecs.h"
+#include "twin/render.h"
+#include "twin/sim.h"
+#include "twin/status.h"
+
+typedef struct tw_view tw_view;
+
+typedef struct tw_view_style {
+    tw_entity selected;            /* outlined; null: none */
+    tw_entity isolate;             /* a storey shown alone, the others faded (x-ray); null: all */
+    const char *colorby;           /* "Thermal.temperature" or NULL/"" for none */
+    int colormap;                  /* tw_render_colormap; 0 with colorby set: viridis */
+    float range_min, range_max;    /* fixed colour range; equal: automatic over the visible values */
+    int section;                   /* clip everything above section_height */
+    float section_height;          /* m */
+    int no_edges;
+    /* Data quality per entity (telemetry): returns 0 none, 1 good, 2 uncertain, 3 stale; NULL: none.
+     * Stale entities get TW_RENDER_INST_STALE. */
+    int (*quality)(void *user, tw_entity e);
+    void *quality_user;
+} tw_view_style;
+
+/* Builds GPU meshes for every entity with a Shape (once; rebuilt when the
+ * world's structure version changes). sim may be NULL (then no alarm states). */
+tw_status tw_view_new(tw_render *r, tw_ecs_world *w, const tw_sim *sim, tw_view **out, tw_diag *diag);
+void tw_view_free(tw_view *v);
+/* Fills dl for this frame (instances owned by the view, valid until the next
+ * call); camera and lights are left as the caller set them. alpha in [0,1]
+ * interpolates agents between the previous and the current tick; time_s
+ * drives the alarm pulse. No heap allocation in steady state.
+ * Also sets dl->colorby (legend on while colouring), dl->section, dl->time
+ * and the TW_RENDER_DRAW_NO_EDGES bit of dl->flags. Returns TW_ERR_NOT_FOUND
+ * when style->colorby names no reflected field (the list is still filled,
+ * without colour by data; tw_view_colorby_check says why). */
+tw_status tw_view_build(tw_view *v, const tw_view_style *style, double alpha, double time_s, tw_render_drawlist *dl);
+/* The entity a pick id (from tw_render_pick) stands for, or null. */
+tw_entity tw_view_entity_from_pick(const tw_view *v, uint32_t pick_id);
+/* Bounds of everything drawn (m). */
+void tw_view_bounds(const tw_view *v, float min[3], float max[3]);
+/* Camera presets over the bounds: "home" (3/4 view from the south-west), "top", "front", "side".
+ * Returns TW_ERR_NOT_FOUND for an unknown name.
+ * (Sets eye, target, up and ortho_height: "top" is an orthographic plan with
+ * north up, the others are perspective; keeps fov_y and the planes.) */
+tw_status tw_view_camera_preset(const tw_view *v, const char *name, float aspect, tw_render_camera *cam);
+
+/* ---- additions ------------------------------------------------------------ */
+
+/* Resolves a colour-by reference ("Thermal.temperature") against the view's
+ * world; TW_ERR_NOT_FOUND with a "did you mean" in diag. NULL or "": TW_OK. */
+tw_status tw_view_colorby_check(const tw_view *v, const char *colorby, tw_diag *diag);
+/* Re-reads meshes and placements at the next build (after in-place edits of
+ * Shape or Transform that changed no structure). */
+void tw_view_invalidate(tw_view *v);
+
+/* What the last build did, for tests, HUDs and benchmarks. */
+typedef struct tw_view_stats {
+    uint32_t instances;            /* in the draw list (hidden ones included) */
+    uint32_t meshes;               /* GPU meshes the view owns */
+    uint32_t rescans;              /* world re-reads since tw_view_new */
+    uint64_t heap_allocations;     /* allocations by the view since tw_view_new */
+    uint32_t warnings;             /* entities skipped (mesh files, bad shapes) at the last rescan */
+    uint64_t triangles;            /* drawn by the last build (hidden instances left out) */
+} tw_view_stats;
+void tw_view_get_stats(const tw_view *v, tw_view_stats *out);
+
+/* A camera from the command line: a preset name (tw_view_camera_preset) or
+ * "ex,ey,ez,tx,ty,tz" (eye and target, m). TW_ERR_INVALID for anything else. */
+tw_status tw_view_camera_parse(const tw_view *v, const char *spec, float aspect, tw_render_camera *cam);
+
+/* ---- offscreen frames during a run (twin run --frames-every) ----------------- */
+
+/* Writes dir/frame-<sim seconds>.png every `every` seconds of simulated time
+ * through an offscreen renderer of its own. Made before the run (so a machine
+ * without Vulkan fails at once); the view is made at the first frame from
+ * the world it is given and kept while that world stays the same.
+ * tw_view_free (and so tw_view_frames_free) touches only the renderer and
+ * the view's own memory, so it may run after the world is gone. */
+typedef struct tw_view_frames tw_view_frames;
+
+typedef struct tw_view_frames_desc {
+    const char *dir;               /* created (with parents) at the first frame */
+    double every;                  /* s of simulated time between frames, > 0 */
+    uint32_t width, height;        /* pixels; 0: 1280 x 720 */
+    const char *camera;            /* tw_view_camera_parse; NULL: "home" */
+    tw_view_style style;           /* copied; colorby must outlive the frames */
+    const tw_log *log;
+} tw_view_frames_desc;
+
+/* TW_ERR_UNSUPPORTED: no Vulkan loader, driver or device at all. */
+tw_status tw_view_frames_new(const tw_view_frames_desc *desc, tw_view_frames **out, tw_diag *diag);
+void tw_view_frames_free(tw_view_frames *f);
+/* Call at every tick boundary (before the first tick and after each one);
+ * writes a frame when one is due at this simulated time. */
+tw_status tw_view_frames_tick(tw_view_frames *f, tw_ecs_world *w, const tw_sim *sim, tw_diag *diag);
+/* Frames written so far. */
+uint32_t tw_view_frames_written(const tw_view_frames *f);
+
+#endif

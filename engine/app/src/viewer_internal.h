@@ -1,0 +1,146 @@
+/* Private to the viewer (viewer.c, viewer_ui.c): its state, one struct. */
+#ifndef TWIN_VIEWER_INTERNAL_H
+#define TWIN_VIEWER_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "twin/app.h"
+#include "twin/platform.h"
+#include "twin/render.h"
+#include "twin/view.h"
+#include "twin/viewer.h"
+
+/* An orbit camera: the eye on a sphere around a target point. */
+typedef struct viewer_orbit {
+    float target[3];         /* m */
+    float distance;          /* m, eye to target */
+    float yaw;               /* degrees: the eye's azimuth from the target, from +x towards +y */
+    float pitch;             /* degrees above the horizon */
+    float fov;               /* degrees, vertical */
+} viewer_orbit;
+
+/* A rectangle of the overlay, in pixels. */
+typedef struct viewer_rect {
+    int x, y, w, h;
+} viewer_rect;
+
+/* Telemetry hook for the inspector. TELEMETRY HOOK: when a binder feeds
+ * the viewer (twin view --telemetry/--mqtt, not built yet), set this to
+ * describe the sensor bound to a field: write "sensor-id  21.4 degC  good"
+ * into out and return 1; return 0 when the field has no binding. */
+typedef int (*viewer_sensor_fn)(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out,
+                                size_t size);
+
+/* One line of the inspector, formatted each frame. */
+enum { VIEWER_MAX_ROWS = 320 };
+typedef struct viewer_row {
+    uint8_t kind;
+    uint8_t derived;         /* a field computed by a system */
+    char left[64];
+    char right[200];
+} viewer_row;
+
+typedef struct viewer {
+    const tw_viewer_desc *desc;
+    tw_allocator alloc;
+    tw_log log;
+    FILE *out;
+    tw_viewer_result *result;
+
+    /* the simulated world */
+    tw_app_session session;
+    tw_ecs_world *world;
+    tw_sim *sim;
+    tw_sim_components ids;
+    double start_time;       /* Unix s of tick 0 */
+
+    /* window, renderer, view */
+    tw_platform *platform;
+    tw_render *render;
+    tw_render_target window;
+    tw_view *view;
+    uint32_t width, height;  /* drawable pixels; 0x0 minimised */
+
+    /* text and the overlay */
+    tw_platform_font *font, *bold, *mono;
+    int line;                /* line height of font */
+    uint8_t *canvas;         /* width * height RGBA, premultiplied */
+    size_t canvas_size;
+    tw_render_overlay overlay;
+    viewer_rect inspector_rect; /* where the inspector was drawn (clicks there do not pick) */
+    viewer_rect help_rect;
+
+    /* camera and input */
+    viewer_orbit cam;
+    viewer_orbit home;
+    uint32_t buttons;        /* held, bit (1 << TW_BUTTON_*) */
+    int32_t mouse_x, mouse_y;
+    int32_t press_x, press_y;
+    int press_button;
+    int dragging;
+    uint32_t mods;
+    uint8_t held[128];       /* fly keys held (w a s d q e), by character */
+
+    /* simulation control */
+    double speed;
+    int paused;
+    int step_requested;
+    double achieved;         /* measured simulated s per wall s */
+    uint64_t dropped_seen;
+
+    /* what is shown */
+    tw_view_style style;
+    int colorby_index;       /* into viewer_colorby[] */
+    int isolate;
+    int section;
+    float section_height;
+    tw_entity selected;
+    int help;
+    int inspector_scroll;    /* lines scrolled */
+    int inspector_lines;     /* lines the inspector had at the last draw */
+    viewer_row rows[VIEWER_MAX_ROWS]; /* the inspector's lines (scratch, kept to avoid the stack) */
+    char status[200];        /* a passing message at the bottom */
+    double status_until;     /* wall s */
+    viewer_sensor_fn sensor; /* TELEMETRY HOOK: NULL until telemetry drives the viewer */
+    void *sensor_user;
+
+    /* frame timing */
+    double fps;
+    double frame_ms;
+    tw_render_frame_stats last_stats;
+    uint64_t frame;
+    double phase_ms[4];      /* summed: simulation, view build, HUD, tw_render_frame (--stats) */
+
+    /* screenshots */
+    int screenshot;          /* save after this frame */
+    char screenshot_path[512];
+    uint32_t screenshot_counter;
+
+    /* scripts */
+    tw_viewer_script script;
+    uint32_t script_pos;
+    FILE *record;
+
+    int quit;
+} viewer;
+
+/* The colour-by cycle of the C key. */
+typedef struct viewer_colorby {
+    const char *field;       /* NULL: none */
+    const char *label;
+    float min, max;          /* fixed range (legend labels) */
+} viewer_colorby;
+extern const viewer_colorby viewer_colorbys[];
+extern const int viewer_colorby_count;
+
+/* viewer_ui.c: draws the HUD, the inspector, the help and the legend labels
+ * into the canvas and lists the overlay rectangles. now: wall seconds. */
+void viewer_ui_draw(viewer *v, double now);
+int viewer_rect_contains(const viewer_rect *r, int x, int y);
+/* "degC" → "°C", "m2" → "m²": units as people read them. */
+const char *viewer_unit_display(const char *unit);
+/* One reflected field's value as text ("21.5", "(1, 2, 3)", "open", a path). */
+void viewer_format_field(const viewer *v, const void *data, const tw_field *f, char *out, size_t size);
+
+#endif
