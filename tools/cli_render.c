@@ -58,6 +58,23 @@ static int parse_range(const char *s, float *lo, float *hi)
     return 0;
 }
 
+/* A camera spec as tw_view_camera_parse takes it, checked before anything is loaded. */
+static int camera_spec_ok(const char *spec)
+{
+    static const char *const presets[] = { "home", "top", "front", "side" };
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(spec, presets[k])) return 1;
+    const char *p = spec;
+    for (int k = 0; k < 6; k++) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !isfinite(x)) return 0;
+        p = end;
+        if (k < 5 && *p++ != ',') return 0;
+    }
+    return *p == '\0';
+}
+
 static tw_entity lookup(const tw_app_session *s, const char *path, const char *opt, int *bad)
 {
     tw_entity e = tw_ecs_lookup_path(s->world, path);
@@ -91,6 +108,11 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
             }
         } else if (!strcmp(a, "--camera") && has_value) {
             camera = argv[++i];
+            if (!camera_spec_ok(camera)) {
+                fprintf(stderr, "twin render: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n",
+                        camera);
+                return TW_EXIT_USAGE;
+            }
         } else if ((!strcmp(a, "--width") || !strcmp(a, "--height")) && has_value) {
             if (parse_pixels(argv[++i], a[2] == 'w' ? &width : &height)) {
                 fprintf(stderr, "twin render: %s needs a number of pixels in 16..16384, got \"%s\"\n", a, argv[i]);
@@ -227,8 +249,9 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
         rc = TW_EXIT_FAILURE;
         goto done;
     }
+    tw_render_frame_stats fs;
     st = tw_view_build(view, &style, 1.0, tw_sim_time(s.sim), &dl);
-    if (!st) st = tw_render_frame(r, target, &dl, NULL);
+    if (!st) st = tw_render_frame(r, target, &dl, &fs);
     if (st) {
         fprintf(stderr, "twin render: drawing the frame failed: %s\n", tw_status_str(st));
         rc = TW_EXIT_FAILURE;
@@ -242,6 +265,15 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
     tw_view_stats vs;
     tw_view_get_stats(view, &vs);
     printf("wrote %s (%ux%u, %g s simulated, %u elements)\n", out, width, height, tw_sim_time(s.sim), vs.instances);
+    if (colorby) {
+        /* The legend bar has no labels in the picture: say what it spans. */
+        tw_ecs_field_ref ref;
+        const char *unit = tw_ecs_field_resolve(s.world, colorby, &ref, NULL) == TW_OK && ref.field->unit
+                               ? ref.field->unit
+                               : "";
+        printf("colour: %s from %g to %g %s (%s, bottom to top of the bar)\n", colorby, fs.value_min, fs.value_max,
+               unit, colormap == TW_RENDER_COLORMAP_TURBO ? "turbo" : "viridis");
+    }
 
 done:
     tw_view_free(view);
@@ -271,6 +303,10 @@ int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i)
         if (a[2] == 'w') fr->width = px;
         else fr->height = px;
     } else if (!strcmp(a, "--camera")) {
+        if (!camera_spec_ok(val)) {
+            fprintf(stderr, "twin run: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n", val);
+            return -1;
+        }
         fr->camera = val;
     } else {
         return 0;

@@ -15,6 +15,7 @@ static void whatif_usage(FILE *f)
             "Forks the run recorded in LOG (`twin run --record`) at T seconds into two worlds in one\n"
             "process: the baseline replays the log as recorded; the scenario replays it with the changes\n"
             "of FILE (twin-scenario/1, docs/whatif.md) applied at the fork (or at their \"at\" times).\n"
+            "Telemetry recorded in LOG is replayed in both; \"override\" and \"silence\" changes act on it.\n"
             "Both run to --to (default: where the log ends). Writes into DIR:\n"
             "  compare.csv    kpi,baseline,scenario,delta,delta_pct  (final values)\n"
             "  compare.json   the same with mean/min/max, both state hashes and the changes\n"

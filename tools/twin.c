@@ -26,8 +26,9 @@ static void usage(FILE *f)
             "usage: twin <command> [options]\n"
             "\n"
             "commands:\n"
-            "  run SCENE --out DIR [--duration S] [--seed N] [--record LOG] [--quiet]\n"
-            "                           simulate headless; writes kpis.csv, events.csv, summary.json\n"
+            "  run SCENE --out DIR [--duration S] [--seed N] [--telemetry FILE [--bindings FILE]] [--record LOG]\n"
+            "                           simulate headless, driven by telemetry if given; writes kpis.csv,\n"
+            "                           events.csv, summary.json\n"
             "  replay SCENE LOG --out DIR [--from T] [--to T] [--speed X]\n"
             "                           play a recorded log back headless (seek with --from)\n"
             "  whatif SCENE LOG --scenario FILE --from T [--to T] --out DIR\n"
@@ -38,10 +39,11 @@ static void usage(FILE *f)
             "                           one headless frame (Vulkan, offscreen) to PNG\n"
             "  view SCENE [--speed X] [--at T] [--frames N --script FILE --screenshot FILE]\n"
             "                           the desktop viewer: a window, live simulation, inspector\n"
-            "  check SCENE              validate a scene and print a summary\n"
+            "  check SCENE [--bindings FILE] [--sensors]\n"
+            "                           validate a scene and its telemetry bindings, print a summary\n"
             "  fmt SCENE [--out FILE | --in-place | --check]\n"
             "                           rewrite a scene in canonical form\n"
-            "  bench ecs|sim|replay|render|all [--quick]\n"
+            "  bench ecs|sim|bind|replay|render|all [--quick]\n"
             "                           benchmarks, one JSON object a line\n"
             "  version                  print the version\n"
             "\n"
@@ -77,6 +79,39 @@ int cli_parse_u64(const char *s, unsigned long long *out)
     return 0;
 }
 
+/* The benchmark suites, in the order `twin bench all` runs them. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} bench_suites[] = {
+    { "ecs", bench_ecs }, { "sim", bench_sim }, { "bind", bench_bind },
+    { "replay", bench_replay }, { "render", bench_render },
+};
+
+static int run_bench(int argc, char **argv)
+{
+    const size_t n = sizeof bench_suites / sizeof bench_suites[0];
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: twin bench SUITE|all [--quick]\nsuites:");
+        for (size_t i = 0; i < n; i++) fprintf(f, " %s", bench_suites[i].name);
+        fprintf(f, "\nEach prints JSON lines (bench, value, unit, baseline, ratio, target, met); see docs/benchmarks.md.\n");
+        return argc < 2 ? TW_EXIT_USAGE : TW_EXIT_OK;
+    }
+    int all = !strcmp(argv[1], "all"), rc = 0, found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!all && strcmp(argv[1], bench_suites[i].name)) continue;
+        found = 1;
+        int r = bench_suites[i].run(argc - 1, argv + 1);
+        if (!rc) rc = r;
+    }
+    if (!found) {
+        fprintf(stderr, "twin: unknown benchmark suite \"%s\" (twin bench --help lists them)\n", argv[1]);
+        return TW_EXIT_USAGE;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -106,26 +141,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "whatif")) return cli_whatif(argc - 1, argv + 1, &cancel_requested);
     if (!strcmp(cmd, "render")) return cli_render(argc - 1, argv + 1, &cancel_requested);
     if (!strcmp(cmd, "view")) return cli_view(argc - 1, argv + 1, &cancel_requested);
-    if (!strcmp(cmd, "bench")) {
-        if (argc < 3 || !strcmp(argv[2], "--help")) {
-            fprintf(argc < 3 ? stderr : stdout, "usage: twin bench ecs|sim|replay|render|all [--quick]\n");
-            return argc < 3 ? TW_EXIT_USAGE : TW_EXIT_OK;
-        }
-        const char *suite = argv[2];
-        if (!strcmp(suite, "ecs")) return bench_ecs(argc - 2, argv + 2);
-        if (!strcmp(suite, "sim")) return bench_sim(argc - 2, argv + 2);
-        if (!strcmp(suite, "replay")) return bench_replay(argc - 2, argv + 2);
-        if (!strcmp(suite, "bind")) return bench_bind(argc - 2, argv + 2);
-        if (!strcmp(suite, "render")) return bench_render(argc - 2, argv + 2);
-        if (!strcmp(suite, "all")) {
-            int rc = bench_ecs(argc - 2, argv + 2);
-            int rc2 = bench_sim(argc - 2, argv + 2);
-            int rc3 = bench_replay(argc - 2, argv + 2);
-            return rc ? rc : rc2 ? rc2 : rc3;
-        }
-        fprintf(stderr, "twin: unknown benchmark suite \"%s\" (ecs, sim, replay, render, all)\n", suite);
-        return TW_EXIT_USAGE;
-    }
+    if (!strcmp(cmd, "bench")) return run_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) {
         fprintf(stderr, "twin: \"%s\" is not built yet in this version (see docs/cli.md for what exists)\n", cmd);
         return TW_EXIT_USAGE;

@@ -389,6 +389,6 @@ TEST(hash_cost_office)
     double us = (tw_clock_monotonic_s() - t0) / reps * 1e6;
     printf("     state hash of %u entities: %.1f us\n", tw_ecs_entity_count(x.w), us);
     CHECK(h == 0); /* an even number of equal hashes */
-    CHECK(us < 5000);
+    /* The time is printed for information; speed targets belong in benchmarks. */
     hfx_fini(&x);
 }

@@ -43,7 +43,7 @@ static int win_open(win *w, uint32_t width, uint32_t height)
     tw_platform_desc pd = { .title = "twin test", .width = width, .height = height, .log = &w->log };
     tw_status st = tw_platform_new(&pd, &w->p, &d);
     if (st == TW_ERR_UNSUPPORTED) {
-        snprintf(test_skip_reason, sizeof test_skip_reason, "no display: %s", d.message);
+        snprintf(test_skip_reason, sizeof test_skip_reason, "no display: %.200s", d.message);
         test_skipped_flag = 1;
         return -1;
     }

@@ -272,11 +272,16 @@ tw_status app_tel_load_rules(app_telemetry *t, tw_ecs_world *w, const tw_scene *
         if (diag) diag->file[0] = '\0';
         if (t->text_count)
             tw_diag_set(diag, "the bindings (%s) hold no binding, so no sample could drive the scene", t->texts[0].name);
+        else if (tried_count > 1)
+            tw_diag_set(diag,
+                        "no bindings for the telemetry: the scene has no \"bindings\", no --bindings FILE was "
+                        "given, and neither %s nor %s exists",
+                        tried[0], tried[1]);
         else if (tried_count)
             tw_diag_set(diag,
-                        "no bindings for the telemetry: the scene has no \"bindings\" and no --bindings FILE was "
-                        "given, and neither %s%s%s exists",
-                        tried[0], tried_count > 1 ? " nor " : "", tried_count > 1 ? tried[1] : "");
+                        "no bindings for the telemetry: the scene has no \"bindings\", no --bindings FILE was "
+                        "given, and %s does not exist",
+                        tried[0]);
         else
             tw_diag_set(diag, "no bindings for the telemetry: give --bindings FILE or add \"bindings\" to the scene");
         return TW_ERR_INVALID;

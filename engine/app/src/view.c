@@ -820,7 +820,9 @@ static int body_now(const tw_view *v, const view_item *it, float out[3], float *
         return 1;
     }
     const Agent *a = tw_ecs_get(v->w, it->e, v->c.agent);
-    if (!a || a->state == TW_AGENT_OUTSIDE) return 0;
+    /* People outside the building are not drawn; AGVs never leave it (and
+     * read "outside" until their first tick). */
+    if (!a || (a->state == TW_AGENT_OUTSIDE && a->type != TW_AGENT_AGV)) return 0;
     const Storey *st = tw_ecs_get(v->w, a->storey, v->c.storey);
     out[2] = st ? st->elevation : it->storey_z;
     return 1;
@@ -1176,12 +1178,17 @@ tw_status tw_view_new(tw_render *r, tw_ecs_world *w, const tw_sim *sim, tw_view 
         v->c.alarm = tw_ecs_component_lookup(w, "Alarm");
     }
     tw_status st = TW_OK;
-    if (!v->c.shape.id || !v->c.transform.id) {
-        tw_diag_set(diag, "the world has no Shape or Transform component: register the simulation's components "
-                          "(tw_sim_register_components) before making a view");
+    const tw_component need[] = { v->c.transform, v->c.shape,    v->c.storey,   v->c.space, v->c.wall,
+                                  v->c.door,      v->c.equipment, v->c.machine, v->c.conveyor, v->c.part,
+                                  v->c.body,      v->c.agent,     v->c.alarm };
+    int missing = 0;
+    for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) missing |= need[k].id == 0;
+    if (missing) {
+        tw_diag_set(diag, "the world lacks the simulation's components (Shape, Transform, Door, Body, ...): "
+                          "register them (tw_sim_register_components) before making a view");
         st = TW_ERR_INVALID;
     }
-    if (!st && v->c.alarm.id) {
+    if (!st) {
         tw_ecs_query_desc qd = { .with = { v->c.alarm } };
         st = tw_ecs_query_init(w, &v->alarms, &qd);
         if (!st) v->alarms_ready = 1;

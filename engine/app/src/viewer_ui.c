@@ -16,7 +16,7 @@
 #include "viewer_internal.h"
 
 /* Colours: sRGB, straight alpha. */
-static const uint8_t C_PANEL[4] = { 22, 26, 32, 236 };
+static const uint8_t C_PANEL[4] = { 22, 26, 32, 242 };
 static const uint8_t C_BORDER[4] = { 80, 92, 108, 255 };
 static const uint8_t C_TEXT[4] = { 236, 239, 243, 255 };
 static const uint8_t C_DIM[4] = { 150, 162, 176, 255 };
@@ -532,8 +532,8 @@ static void draw_legend(viewer *v)
     tw_ecs_field_ref ref;
     if (tw_ecs_field_resolve(v->world, v->style.colorby, &ref, NULL) == TW_OK)
         unit = viewer_unit_display(ref.field->unit);
-    format_number(v->last_stats.value_min, TW_TYPE_F32, lo, sizeof lo);
-    format_number(v->last_stats.value_max, TW_TYPE_F32, hi, sizeof hi);
+    snprintf(lo, sizeof lo, "%.4g", (double)v->last_stats.value_min);
+    snprintf(hi, sizeof hi, "%.4g", (double)v->last_stats.value_max);
     snprintf(title, sizeof title, "%s%s%s%s", v->style.colorby, unit[0] ? " (" : "", unit, unit[0] ? ")" : "");
     int lw = tw_platform_text_width(v->font, lo), hw = tw_platform_text_width(v->font, hi);
     viewer_rect r = { bx - lw - 18, by - lh - 8, bwi + lw + hw + 36, lh + 12 + 12 + 8 };

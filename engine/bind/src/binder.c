@@ -1479,6 +1479,7 @@ tw_status tw_bind_state_load(tw_bind *b, const void *data, size_t size, tw_diag 
         ss->last_time = si_f64(&s);
         ss->last_value = si_f64(&s);
         uint32_t n = (uint32_t)si_u64(&s, 4);
+        if (s.bad) return state_bad(b, diag, TW_ERR_INVALID, "is cut short");
         for (uint32_t j = 0; j < n; j++) {
             uint32_t rule = (uint32_t)si_u64(&s, 4);
             unsigned flags = (unsigned)si_u64(&s, 1);
@@ -1504,6 +1505,7 @@ tw_status tw_bind_state_load(tw_bind *b, const void *data, size_t size, tw_diag 
             in->smooth_time = smooth_time;
         }
     }
+    if (s.bad) return state_bad(b, diag, TW_ERR_INVALID, "is cut short");
     if (s.p != s.end) return state_bad(b, diag, TW_ERR_INVALID, "has bytes past its end");
     if (anchored) {
         b->anchor = anchor;

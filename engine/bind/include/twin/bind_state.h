@@ -39,7 +39,8 @@ tw_status tw_bind_state_save(const tw_bind *b, const tw_allocator *alloc, void *
  * binder that saved it (same files, same order) and no source of its own
  * (a replay pushes the recorded samples). TW_ERR_INVALID, with a sentence
  * in diag, for malformed bytes or a binding these rules do not make;
- * TW_ERR_NOMEM. On failure b's state is reset (no sample seen). */
+ * TW_ERR_NOMEM. On failure b's state is reset (no sample seen; sensor ids
+ * read before the failure stay interned). */
 tw_status tw_bind_state_load(tw_bind *b, const void *data, size_t size, tw_diag *diag);
 
 #endif
