@@ -15,8 +15,16 @@ for ((i = 1; i <= iterations; i++)); do
   log="$work/kill-$i.twlog"
   "$twin" run "$scene" --out "$work/out-$i" --record "$log" --quiet >/dev/null 2>&1 &
   pid=$!
-  # 0.3 .. 2.0 s in: the run is somewhere in its first simulated hours
-  sleep "$(printf '0.%d' $((3 + RANDOM % 7)))"
+  # Wait until the run has written its first keyframe (loading the scene takes
+  # a while under sanitizers or on a loaded machine), so that every kill lands
+  # mid-run rather than before the log exists; bounded at 60 s.
+  for ((w = 0; w < 600; w++)); do
+    [[ -f "$log" && $(stat -c %s "$log" 2>/dev/null || echo 0) -gt 65536 ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  # then 0.0 .. 1.9 s more: somewhere in its first simulated hours
+  sleep "$(printf '0.%d' $((RANDOM % 10)))"
   [[ $((RANDOM % 2)) == 0 ]] && sleep 1
   kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   if "$twin" log info "$log" >"$work/info-$i.txt" 2>&1; then ok "kill_${i}_log_opens"; else bad "kill_${i}_log_opens: $(cat "$work/info-$i.txt")"; fi
