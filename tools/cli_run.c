@@ -11,8 +11,8 @@
 static void run_usage(FILE *f)
 {
     fprintf(f,
-            "usage: twin run SCENE --out DIR [--duration S] [--seed N] [--telemetry FILE ... [--bindings FILE ...]]\n"
-            "                [--record LOG [--record-sync]] [--quiet]\n"
+            "usage: twin run SCENE --out DIR [--duration S] [--seed N] [--telemetry FILE ... | --mqtt URL]\n"
+            "                [--bindings FILE ...] [--record LOG [--record-sync]] [--quiet]\n"
             "\n"
             "Simulates SCENE headless from its start time and writes into DIR:\n"
             "  kpis.csv      time_s, then one column per KPI, every kpi_interval seconds\n"
@@ -25,6 +25,9 @@ static void run_usage(FILE *f)
             "  --telemetry FILE  drive the scene with recorded telemetry (CSV, JSON Lines, SenML; \"-\" is\n"
             "                standard input); repeat for more files. The run starts at the data's first\n"
             "                sample and applies samples at tick boundaries by their measured time\n"
+            "  --mqtt URL    live telemetry from a broker: mqtt[s]://[user:pw@]host:port/topic-filter[?qos=1]\n"
+            "                (docs/telemetry.md). The run starts now and follows the wall clock; it lasts\n"
+            "                --duration seconds, or until Ctrl-C\n"
             "  --bindings FILE   which sensor drives which field (twin-bindings/1); repeat for more. Default:\n"
             "                the scene's \"bindings\", else <telemetry name>.bindings.json or\n"
             "                <scene name>.bindings.json next to the first telemetry file (docs/telemetry.md)\n"
@@ -87,6 +90,12 @@ static int run_main(int argc, char **argv, tw_app_run_desc d, const char **telem
             d.seed = v;
         } else if (!strcmp(a, "--telemetry") && has_value) {
             telemetry[d.telemetry_count++] = argv[++i];
+        } else if (!strcmp(a, "--mqtt") && has_value) {
+            if (d.mqtt_url) {
+                fprintf(stderr, "twin run: one --mqtt URL (one broker; a URL may hold several topic filters)\n");
+                return TW_EXIT_USAGE;
+            }
+            d.mqtt_url = argv[++i];
         } else if (!strcmp(a, "--bindings") && has_value) {
             bindings[d.bindings_count++] = argv[++i];
         } else if (!strcmp(a, "--record") && has_value) {
@@ -113,8 +122,12 @@ static int run_main(int argc, char **argv, tw_app_run_desc d, const char **telem
         run_usage(stderr);
         return TW_EXIT_USAGE;
     }
-    if (d.bindings_count && !d.telemetry_count) {
-        fprintf(stderr, "twin run: --bindings says how telemetry drives the scene: give --telemetry FILE too\n");
+    if (d.bindings_count && !d.telemetry_count && !d.mqtt_url) {
+        fprintf(stderr, "twin run: --bindings says how telemetry drives the scene: give --telemetry FILE or --mqtt URL too\n");
+        return TW_EXIT_USAGE;
+    }
+    if (d.mqtt_url && d.telemetry_count) {
+        fprintf(stderr, "twin run: --mqtt (live) and --telemetry (recorded) do not mix in one run\n");
         return TW_EXIT_USAGE;
     }
     int stdin_count = 0;

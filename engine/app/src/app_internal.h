@@ -67,6 +67,7 @@ typedef struct app_telemetry {
     uint32_t filter_count, filter_cap;
     uint64_t silenced, overridden;
     tw_status failed;             /* the first error of a callback that cannot return one */
+    double live_anchor;           /* live (MQTT) runs: Unix s of tick 0; NAN otherwise */
 } app_telemetry;
 
 void app_tel_init(app_telemetry *t, const tw_allocator *alloc, const tw_log *log);

@@ -218,7 +218,21 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
      * and the sim then starts there, so tick 0 is the data's first moment. */
     app_telemetry tel;
     app_tel_init(&tel, tw_ecs_world_allocator(s.world), d->log);
-    if (d->telemetry_count > 0) {
+    int live = d->mqtt_url != NULL;
+    if (live) {
+        /* Live: tick 0 is now, and measured times (or arrival times, for
+         * bare-number payloads) map onto ticks from there. */
+        tel.live_anchor = tw_clock_unix_s();
+        st = app_tel_load_rules(&tel, s.world, &s.scene, d->scene_path, d->bindings, d->bindings_count, NULL, 0,
+                                d->record_path != NULL, 1, diag);
+        if (!st) st = tw_bind_open_mqtt(tel.b, d->mqtt_url, NULL, diag);
+        if (st) {
+            app_tel_fini(&tel);
+            tw_app_session_close(&s);
+            return st;
+        }
+        s.scene.settings.start_time = tel.live_anchor;
+    } else if (d->telemetry_count > 0) {
         double anchor = NAN;
         st = app_tel_load_rules(&tel, s.world, &s.scene, d->scene_path, d->bindings, d->bindings_count, d->telemetry,
                                 d->telemetry_count, d->record_path != NULL, 1, diag);
@@ -266,8 +280,8 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
     double duration = d->duration >= 0 ? d->duration : set->duration;
     uint64_t ticks = (uint64_t)llround(duration / dt);
     /* Without --duration, telemetry decides: the run ends when the data does. */
-    int follow_data = tel.b && d->duration < 0;
-    if (follow_data) ticks = UINT64_MAX;
+    int follow_data = tel.b && !live && d->duration < 0;
+    if (follow_data || (live && d->duration < 0)) ticks = UINT64_MAX;
     int source_failed = 0;
     uint64_t kpi_every = (uint64_t)llround(set->kpi_interval / dt);
     if (kpi_every == 0) kpi_every = 1;
@@ -298,6 +312,15 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
             uint32_t nsec = 0;
             rec_st = app_tel_sections(&tel, tick == 0, sec, &nsec);
             if (!rec_st) rec_st = tw_replay_recorder_keyframe(rec, s.sim, sec, nsec);
+        }
+        /* Live: the simulation follows the wall clock, one tick per dt. The
+         * runner waits; the sim itself never reads a clock. */
+        if (live) {
+            double ahead = wall0 + (double)tick * dt - tw_clock_monotonic_s();
+            if (ahead > 0) {
+                struct timespec ts = { (time_t)ahead, (long)((ahead - floor(ahead)) * 1e9) };
+                nanosleep(&ts, NULL);
+            }
         }
         /* Phase 1 of the tick: the samples measured up to now. */
         if (tel.b) {

@@ -29,6 +29,7 @@ void app_tel_init(app_telemetry *t, const tw_allocator *alloc, const tw_log *log
     memset(t, 0, sizeof *t);
     t->alloc = alloc;
     t->log = log;
+    t->live_anchor = NAN;
 }
 
 static void drop_texts(app_telemetry *t)
@@ -239,7 +240,8 @@ tw_status app_tel_load_rules(app_telemetry *t, tw_ecs_world *w, const tw_scene *
                              const char *const *bindings, uint32_t binding_count, const char *const *files,
                              uint32_t file_count, int keep_applied, int required, tw_diag *diag)
 {
-    tw_bind_desc bd = { .anchor = TW_BIND_ANCHOR_FIRST_SAMPLE,
+    tw_bind_desc bd = { .anchor = isnan(t->live_anchor) ? TW_BIND_ANCHOR_FIRST_SAMPLE : TW_BIND_ANCHOR_FIXED,
+                        .anchor_time = t->live_anchor,
                         .scene_start = scene->settings.start_time,
                         .log = t->log,
                         .keep_applied = keep_applied != 0 };

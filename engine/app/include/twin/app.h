@@ -83,6 +83,12 @@ typedef struct tw_app_run_desc {
      * default file next to the first telemetry file. */
     const char *const *bindings;
     uint32_t bindings_count;
+    /* Live telemetry: an MQTT URL (mqtt[s]://[user:pw@]host:port/topic-filter[?qos=1&...],
+     * docs/telemetry.md). The sim starts now and follows the wall clock (one
+     * tick per dt of real time), samples apply by measured time at tick
+     * boundaries; with duration < 0 the run lasts until it is interrupted.
+     * Not combined with telemetry files. NULL: none. */
+    const char *mqtt_url;
     /* Called at every tick boundary (once before the first tick, then after
      * each) with the running session; `twin run --frames-every` writes its
      * PNG frames through it (tw_view_frames_tick). A status other than TW_OK
