@@ -14,6 +14,7 @@ static void view_usage(FILE *f)
             "usage: twin view SCENE [--width W] [--height H] [--speed X] [--at T] [--paused] [--seed N]\n"
             "                 [--colorby Component.field] [--select PATH]\n"
             "                 [--frames N] [--frame-dt S] [--script FILE] [--screenshot FILE] [--record-script FILE]\n"
+            "                 [--telemetry FILE ... | --mqtt URL] [--bindings FILE ...]\n"
             "                 [--vsync | --no-vsync] [--stats] [--verbose]\n"
             "\n"
             "Opens SCENE in a window and simulates it live: the simulation advances by whole ticks at\n"
@@ -32,6 +33,11 @@ static void view_usage(FILE *f)
             "  --script FILE     replay input events, one a line with a frame number (docs/viewer.md)\n"
             "  --screenshot FILE save the last frame, HUD included, as PNG\n"
             "  --record-script FILE  write this session's input as a script\n"
+            "  --telemetry FILE  drive the scene with recorded telemetry (CSV, JSON Lines, SenML), as\n"
+            "                    `twin run` does: the view starts at the data's first sample; repeatable\n"
+            "  --mqtt URL        live telemetry from a broker (docs/telemetry.md); the speed stays x1\n"
+            "  --bindings FILE   which sensor drives which field (twin-bindings/1); repeatable. Default: the\n"
+            "                    scene's \"bindings\", else the default file next to the first telemetry file\n"
             "  --vsync, --no-vsync   wait for the display or not (default: on; off with --frames)\n"
             "  --stats           print a line of counters at exit (frames, fps, validation messages)\n"
             "  --verbose         log what the renderer and the window do\n"
@@ -49,9 +55,29 @@ static int parse_pixels(const char *s, uint32_t *out)
     return 0;
 }
 
+static int view_main(int argc, char **argv, tw_viewer_desc d, const char **telemetry, const char **bindings);
+
 int cli_view(int argc, char **argv, volatile sig_atomic_t *cancel)
 {
     tw_viewer_desc d = { .cancel = cancel };
+    const char **telemetry = calloc((size_t)argc + 1, sizeof *telemetry);
+    const char **bindings = calloc((size_t)argc + 1, sizeof *bindings);
+    if (!telemetry || !bindings) {
+        free(telemetry);
+        free(bindings);
+        fprintf(stderr, "twin view: out of memory\n");
+        return TW_EXIT_FAILURE;
+    }
+    d.telemetry = telemetry;
+    d.bindings = bindings;
+    int rc = view_main(argc, argv, d, telemetry, bindings);
+    free(telemetry);
+    free(bindings);
+    return rc;
+}
+
+static int view_main(int argc, char **argv, tw_viewer_desc d, const char **telemetry, const char **bindings)
+{
     tw_log log = { 0 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -109,6 +135,16 @@ int cli_view(int argc, char **argv, volatile sig_atomic_t *cancel)
             d.record_path = argv[++i];
         } else if (!strcmp(a, "--font") && has_value) {
             d.font_path = argv[++i];
+        } else if (!strcmp(a, "--telemetry") && has_value) {
+            telemetry[d.telemetry_count++] = argv[++i];
+        } else if (!strcmp(a, "--bindings") && has_value) {
+            bindings[d.bindings_count++] = argv[++i];
+        } else if (!strcmp(a, "--mqtt") && has_value) {
+            if (d.mqtt_url) {
+                fprintf(stderr, "twin view: one --mqtt URL (one broker; a URL may hold several topic filters)\n");
+                return TW_EXIT_USAGE;
+            }
+            d.mqtt_url = argv[++i];
         } else if (!strcmp(a, "--vsync")) {
             d.vsync = 1;
         } else if (!strcmp(a, "--no-vsync")) {
@@ -133,12 +169,16 @@ int cli_view(int argc, char **argv, volatile sig_atomic_t *cancel)
         view_usage(stderr);
         return TW_EXIT_USAGE;
     }
+    if (d.mqtt_url && d.telemetry_count) {
+        fprintf(stderr, "twin view: --telemetry and --mqtt exclude each other (recorded or live data, not both)\n");
+        return TW_EXIT_USAGE;
+    }
     d.log = &log;
     tw_viewer_result r;
     tw_diag diag;
     tw_diag_clear(&diag);
     tw_status st = tw_viewer_run(&d, &r, &diag);
-    if (cancel && *cancel) return TW_EXIT_INTERRUPTED;
+    if (d.cancel && *d.cancel) return TW_EXIT_INTERRUPTED;
     if (st == TW_OK) return TW_EXIT_OK;
     if (st == TW_ERR_UNSUPPORTED) {
         /* No display or no Vulkan: a fact about the machine, said plainly. */

@@ -85,6 +85,15 @@ tw_status app_tel_load_rules(app_telemetry *t, tw_ecs_world *w, const tw_scene *
 tw_status app_tel_open_sources(app_telemetry *t, const char *const *files, uint32_t file_count, double *anchor,
                                tw_diag *diag);
 
+/* run.c: opens a session driven by telemetry, for `twin run` and `twin view`:
+ * the world, the binder (mqtt_url: live, tick 0 now; else the files, whose
+ * first samples fix the anchor), then the sim starting at the anchor.
+ * Without files and mqtt_url, a plain session and tel without a binder.
+ * Initialises tel itself; on failure nothing is left open. */
+tw_status app_session_open_telemetry(const tw_app_open_desc *od, const char *mqtt_url, const char *const *bindings,
+                                     uint32_t bindings_count, const char *const *files, uint32_t file_count,
+                                     int keep_applied, tw_app_session *s, app_telemetry *tel, tw_diag *diag);
+
 /* Recording: the keyframe sections (rules only when with_rules) into out[2]. */
 tw_status app_tel_sections(app_telemetry *t, int with_rules, tw_replay_section *out, uint32_t *count);
 /* Recording: the samples the last tw_bind_apply_until took, at tick. */

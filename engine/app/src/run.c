@@ -206,51 +206,64 @@ static void write_summary(FILE *f, const tw_app_session *s, const tw_app_run_des
     fprintf(f, "%s}\n}\n", o->kpi_count ? "\n  " : "");
 }
 
+/* Opens a session driven by telemetry (docs/telemetry.md "twin run"), for
+ * `twin run` and `twin view`: the world, then the binder (which reads the
+ * first samples to fix the anchor), then the sim starting there, so tick 0
+ * is the data's first moment. Live (mqtt_url): tick 0 is now. Without
+ * telemetry files and mqtt_url, a plain session and tel without a binder.
+ * On failure nothing is left open. */
+tw_status app_session_open_telemetry(const tw_app_open_desc *od, const char *mqtt_url, const char *const *bindings,
+                                     uint32_t bindings_count, const char *const *files, uint32_t file_count,
+                                     int keep_applied, tw_app_session *s, app_telemetry *tel, tw_diag *diag)
+{
+    tw_status st = session_load(od, s, diag);
+    if (st) return st;
+    app_tel_init(tel, tw_ecs_world_allocator(s->world), od->log);
+    if (mqtt_url) {
+        /* Live: tick 0 is now, and measured times (or arrival times, for
+         * bare-number payloads) map onto ticks from there. */
+        tel->live_anchor = tw_clock_unix_s();
+        st = app_tel_load_rules(tel, s->world, &s->scene, od->scene_path, bindings, bindings_count, NULL, 0,
+                                keep_applied, 1, diag);
+        if (!st) st = tw_bind_open_mqtt(tel->b, mqtt_url, NULL, diag);
+        if (st) {
+            app_tel_fini(tel);
+            tw_app_session_close(s);
+            return st;
+        }
+        s->scene.settings.start_time = tel->live_anchor;
+    } else if (file_count > 0) {
+        double anchor = NAN;
+        st = app_tel_load_rules(tel, s->world, &s->scene, od->scene_path, bindings, bindings_count, files, file_count,
+                                keep_applied, 1, diag);
+        if (!st) st = app_tel_open_sources(tel, files, file_count, &anchor, diag);
+        if (st) {
+            app_tel_fini(tel);
+            tw_app_session_close(s);
+            return st;
+        }
+        if (isnan(anchor))
+            TW_LOG(od->log, TW_LOG_WARN, "telemetry", "the telemetry holds no sample: the run starts at the scene's start");
+        else
+            s->scene.settings.start_time = anchor;
+    }
+    if ((st = session_start(od, s, diag))) {
+        app_tel_fini(tel);
+        return st;
+    }
+    return TW_OK;
+}
+
 tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *diag)
 {
     memset(r, 0, sizeof *r);
     tw_app_session s;
     tw_app_open_desc od = { .scene_path = d->scene_path, .has_seed = d->has_seed, .seed = d->seed, .log = d->log };
-    tw_status st = session_load(&od, &s, diag);
-    if (st) return st;
-
-    /* Telemetry first: the binder reads the first samples to fix the anchor,
-     * and the sim then starts there, so tick 0 is the data's first moment. */
     app_telemetry tel;
-    app_tel_init(&tel, tw_ecs_world_allocator(s.world), d->log);
     int live = d->mqtt_url != NULL;
-    if (live) {
-        /* Live: tick 0 is now, and measured times (or arrival times, for
-         * bare-number payloads) map onto ticks from there. */
-        tel.live_anchor = tw_clock_unix_s();
-        st = app_tel_load_rules(&tel, s.world, &s.scene, d->scene_path, d->bindings, d->bindings_count, NULL, 0,
-                                d->record_path != NULL, 1, diag);
-        if (!st) st = tw_bind_open_mqtt(tel.b, d->mqtt_url, NULL, diag);
-        if (st) {
-            app_tel_fini(&tel);
-            tw_app_session_close(&s);
-            return st;
-        }
-        s.scene.settings.start_time = tel.live_anchor;
-    } else if (d->telemetry_count > 0) {
-        double anchor = NAN;
-        st = app_tel_load_rules(&tel, s.world, &s.scene, d->scene_path, d->bindings, d->bindings_count, d->telemetry,
-                                d->telemetry_count, d->record_path != NULL, 1, diag);
-        if (!st) st = app_tel_open_sources(&tel, d->telemetry, d->telemetry_count, &anchor, diag);
-        if (st) {
-            app_tel_fini(&tel);
-            tw_app_session_close(&s);
-            return st;
-        }
-        if (isnan(anchor))
-            TW_LOG(d->log, TW_LOG_WARN, "telemetry", "the telemetry holds no sample: the run starts at the scene's start");
-        else
-            s.scene.settings.start_time = anchor;
-    }
-    if ((st = session_start(&od, &s, diag))) {
-        app_tel_fini(&tel);
-        return st;
-    }
+    tw_status st = app_session_open_telemetry(&od, d->mqtt_url, d->bindings, d->bindings_count, d->telemetry,
+                                              d->telemetry_count, d->record_path != NULL, &s, &tel, diag);
+    if (st) return st;
 
     run_outputs o = { 0 };
     tw_replay_recorder *rec = NULL;

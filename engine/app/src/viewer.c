@@ -316,6 +316,7 @@ static void save_screenshot(viewer *v, double now)
 
 static void change_speed(viewer *v, int dir)
 {
+    if (v->live) return; /* live telemetry: the sim follows the wall clock */
     int k = 0;
     if (dir > 0) {
         while (k < SPEED_COUNT - 1 && speeds[k] <= v->speed * 1.0001) k++;
@@ -372,9 +373,15 @@ static void handle_key(viewer *v, const tw_platform_event *ev, double now)
         v->step_requested++;
         break;
     case '=':
-    case TW_KEY_KP_PLUS: change_speed(v, +1); snprintf(v->status, sizeof v->status, "speed x%g", v->speed); break;
+    case TW_KEY_KP_PLUS:
+        change_speed(v, +1);
+        snprintf(v->status, sizeof v->status, v->live ? "live telemetry: speed fixed at x1" : "speed x%g", v->speed);
+        break;
     case '-':
-    case TW_KEY_KP_MINUS: change_speed(v, -1); snprintf(v->status, sizeof v->status, "speed x%g", v->speed); break;
+    case TW_KEY_KP_MINUS:
+        change_speed(v, -1);
+        snprintf(v->status, sizeof v->status, v->live ? "live telemetry: speed fixed at x1" : "speed x%g", v->speed);
+        break;
     case 'c': cycle_colorby(v); break;
     case 'i': toggle_isolate(v); break;
     case 'x': toggle_section(v); break;
@@ -491,21 +498,132 @@ static void fly(viewer *v, double dt)
 
 /* ---- setup ------------------------------------------------------------------------------ */
 
+/* ---- the simulation and its telemetry ----------------------------------------------------- */
+
+/* Keeps the alarm transitions of the last tick in the ring, then clears them. */
+static void take_events(viewer *v)
+{
+    uint32_t n;
+    const tw_sim_event *ev = tw_sim_events(v->sim, &n);
+    for (uint32_t i = 0; i < n; i++) {
+        viewer_alarm *a = &v->alarms[v->alarm_count % VIEWER_ALARMS];
+        a->time = ev[i].time;
+        a->state = ev[i].state;
+        a->value = ev[i].value;
+        if (tw_ecs_entity_path(v->world, ev[i].target, a->target, sizeof a->target) < 0) a->target[0] = '\0';
+        v->alarm_count++;
+    }
+    tw_sim_events_clear(v->sim);
+}
+
+/* One tick, as `twin run` does it: the samples measured up to now, then the systems. */
+static tw_status sim_tick(viewer *v)
+{
+    if (v->tel.b) {
+        tw_status bst = tw_bind_apply_until(v->tel.b, v->world, tw_sim_time(v->sim));
+        if (bst != TW_OK && !v->source_failed) {
+            v->source_failed = 1;
+            TW_LOG(&v->log, TW_LOG_WARN, "telemetry", "a telemetry source stopped (%s); the view goes on without it",
+                   tw_status_str(bst));
+        }
+    }
+    tw_status st = tw_sim_step(v->sim);
+    take_events(v);
+    return st;
+}
+
+/* Runs the whole ticks that sim_dt (simulated s) adds up to, like
+ * tw_sim_advance: at most max_catchup, the rest of a backlog dropped and
+ * counted rather than spiralling. */
+static tw_status sim_advance(viewer *v, double sim_dt)
+{
+    if (!(sim_dt > 0.0)) return TW_OK;
+    double dt = tw_sim_dt(v->sim);
+    v->accumulator += sim_dt;
+    uint32_t ran = 0;
+    while (v->accumulator >= dt && ran < v->max_catchup) {
+        tw_status st = sim_tick(v);
+        if (st != TW_OK) return st;
+        v->accumulator -= dt;
+        ran++;
+    }
+    if (v->accumulator >= dt) {
+        uint64_t behind = (uint64_t)(v->accumulator / dt);
+        v->dropped_ticks += behind;
+        v->accumulator -= (double)behind * dt;
+    }
+    return TW_OK;
+}
+
+/* tw_view_style.quality: the worst quality of the entity's bindings. */
+static int entity_quality(void *user, tw_entity e)
+{
+    const viewer *v = user;
+    return (int)tw_bind_entity_quality(v->tel.b, e);
+}
+
+/* The inspector's row under a field: the sensor bound to it, its last
+ * value, quality and (assimilate, observe) residual. */
+static int field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out, size_t size)
+{
+    const viewer *v = user;
+    const tw_ecs_component_info *info = tw_ecs_component_get_info(v->world, c);
+    if (!info || field_index >= info->field_count) return 0;
+    const tw_field *fd = &info->fields[field_index];
+    size_t cl = strlen(info->name), fl = strlen(fd->name);
+    uint32_t nb = tw_bind_binding_count(v->tel.b);
+    for (uint32_t i = 0; i < nb; i++) {
+        tw_bind_binding_info bi;
+        if (!tw_bind_binding_get(v->tel.b, i, &bi) || !tw_entity_eq(bi.entity, e) || !bi.field) continue;
+        /* "Component.field" or "Component.field[k]" */
+        if (strncmp(bi.field, info->name, cl) || bi.field[cl] != '.' || strncmp(bi.field + cl + 1, fd->name, fl) ||
+            (bi.field[cl + 1 + fl] != '\0' && bi.field[cl + 1 + fl] != '['))
+            continue;
+        const char *unit = viewer_unit_display(fd->unit);
+        int n;
+        if (isnan(bi.last_time))
+            n = snprintf(out, size, "%s  no data yet", bi.sensor ? bi.sensor : "?");
+        else
+            n = snprintf(out, size, "%s  %.4g%s%s  %s", bi.sensor ? bi.sensor : "?", bi.last_value, unit[0] ? " " : "",
+                         unit, tw_bind_quality_name(bi.quality));
+        if (n > 0 && (size_t)n < size && bi.mode != TW_BIND_SET && bi.residual_count > 0)
+            snprintf(out + n, size - (size_t)n, "  %s, residual %+.3g", tw_bind_mode_name(bi.mode), bi.residual_last);
+        else if (n > 0 && (size_t)n < size && bi.mode != TW_BIND_SET)
+            snprintf(out + n, size - (size_t)n, "  %s", tw_bind_mode_name(bi.mode));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- setup ------------------------------------------------------------------------------ */
+
 static tw_status open_world(viewer *v, tw_diag *diag)
 {
     const tw_viewer_desc *d = v->desc;
     tw_app_open_desc od = { .scene_path = d->scene_path, .has_seed = d->has_seed, .seed = d->seed, .log = d->log };
-    tw_status st = tw_app_session_open(&od, &v->session, diag);
+    /* The same setup as `twin run`: the binder fixes the anchor, the sim starts there. */
+    tw_status st = app_session_open_telemetry(&od, d->mqtt_url, d->bindings, d->bindings_count, d->telemetry,
+                                              d->mqtt_url ? 0u : d->telemetry_count, 0, &v->session, &v->tel, diag);
     if (st != TW_OK) return st;
+    v->tel_open = 1;
     v->world = v->session.world;
     v->sim = v->session.sim;
     v->ids = *tw_sim_component_ids(v->sim);
     v->start_time = v->session.scene.settings.start_time;
+    v->max_catchup = v->session.scene.settings.max_catchup_steps ? v->session.scene.settings.max_catchup_steps : 10;
+    if (v->tel.b) {
+        v->live = d->mqtt_url != NULL;
+        if (v->live) v->speed = 1.0;
+        v->style.quality = entity_quality;
+        v->style.quality_user = v;
+        v->sensor = field_sensor;
+        v->sensor_user = v;
+    }
     if (d->at > 0.0) {
         TW_LOG(&v->log, TW_LOG_INFO, VIEWER_LOG, "simulating headless to %.0f s before the window opens", d->at);
         while (tw_sim_time(v->sim) < d->at - 1e-9) {
             if (d->cancel && *d->cancel) return TW_OK;
-            st = tw_sim_step(v->sim);
+            st = sim_tick(v);
             if (st != TW_OK) {
                 tw_diag_set(diag, "the simulation failed at %.1f s: %s", tw_sim_time(v->sim), tw_status_str(st));
                 return st;
@@ -600,6 +718,16 @@ static void print_stats(viewer *v, const tw_render_counters *c)
             r->wall_time > 0 ? (double)r->frames / r->wall_time : 0.0, r->sim_time, r->picks, r->screenshots,
             c->swapchain_rebuilds, c->validation_messages, c->validation_errors, per(v, 0), per(v, 1), per(v, 2),
             per(v, 3));
+    if (v->tel.b) {
+        const tw_bind_counters *t = tw_bind_get_counters(v->tel.b);
+        fprintf(v->out,
+                "telemetry received=%llu applied=%llu rejected=%llu late=%llu duplicate=%llu unknown=%llu "
+                "pending=%llu stale_fields=%llu alarm_events=%u dropped_ticks=%llu\n",
+                (unsigned long long)t->received, (unsigned long long)t->applied, (unsigned long long)t->rejected,
+                (unsigned long long)t->late, (unsigned long long)t->duplicate, (unsigned long long)t->unknown_sensor,
+                (unsigned long long)t->pending, (unsigned long long)t->stale_fields, v->alarm_count,
+                (unsigned long long)v->dropped_ticks);
+    }
     fflush(v->out);
 }
 
@@ -635,9 +763,9 @@ static tw_status run_loop(viewer *v)
         /* The simulation: whole ticks only, paced by wall time x speed. */
         double c0 = tw_clock_monotonic_s();
         double t0 = tw_sim_time(v->sim);
-        if (!v->paused) tw_sim_advance(v->sim, dt * v->speed);
+        if (!v->paused && (st = sim_advance(v, dt * v->speed)) != TW_OK) return st;
         for (; v->step_requested > 0; v->step_requested--) {
-            st = tw_sim_step(v->sim);
+            st = sim_tick(v);
             if (st != TW_OK) return st;
         }
         if (dt > 0.0 && !v->paused) {
@@ -658,7 +786,8 @@ static tw_status run_loop(viewer *v)
         v->style.selected = v->selected;
         v->style.section = v->section;
         v->style.section_height = v->section_height;
-        tw_status vs = tw_view_build(v->view, &v->style, tw_sim_alpha(v->sim), tw_sim_time(v->sim), &dl);
+        tw_status vs = tw_view_build(v->view, &v->style, v->accumulator / tw_sim_dt(v->sim), tw_sim_time(v->sim),
+                                     &dl);
         if (vs != TW_OK && vs != TW_ERR_NOT_FOUND) return vs;
         orbit_to_camera(&v->cam, &dl.camera);
         if (dl.colorby.colormap != TW_RENDER_COLORMAP_NONE) {
@@ -757,6 +886,8 @@ tw_status tw_viewer_run(const tw_viewer_desc *desc, tw_viewer_result *result, tw
         }
     }
     if (v->sim) result->sim_time = tw_sim_time(v->sim);
+    result->dropped_ticks = v->dropped_ticks;
+    result->alarm_events = v->alarm_count;
     if (v->record) fclose(v->record);
     tw_view_free(v->view);
     if (v->render) {
@@ -776,6 +907,7 @@ tw_status tw_viewer_run(const tw_viewer_desc *desc, tw_viewer_result *result, tw
     tw_platform_free(v->platform);
     tw_free(&v->alloc, v->canvas, v->canvas_size);
     tw_viewer_script_fini(&v->script);
+    if (v->tel_open) app_tel_fini(&v->tel); /* before the session: the binder borrows its world */
     tw_app_session_close(&v->session);
     tw_free(&alloc, v, sizeof *v);
     return st;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "app_internal.h"
 #include "twin/app.h"
 #include "twin/platform.h"
 #include "twin/render.h"
@@ -25,9 +26,8 @@ typedef struct viewer_rect {
     int x, y, w, h;
 } viewer_rect;
 
-/* Telemetry hook for the inspector. TELEMETRY HOOK: when a binder feeds
- * the viewer (twin view --telemetry/--mqtt, not built yet), set this to
- * describe the sensor bound to a field: write "sensor-id  21.4 degC  good"
+/* Telemetry hook for the inspector: when a binder feeds the viewer
+ * (twin view --telemetry/--mqtt), viewer.c sets this to describe the sensor bound to a field: write "sensor-id  21.4 degC  good"
  * into out and return 1; return 0 when the field has no binding. */
 typedef int (*viewer_sensor_fn)(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out,
                                 size_t size);
@@ -40,6 +40,15 @@ typedef struct viewer_row {
     char left[64];
     char right[200];
 } viewer_row;
+
+/* One alarm transition, for the HUD's list of the last few. */
+enum { VIEWER_ALARMS = 8 };
+typedef struct viewer_alarm {
+    double time;             /* s of simulated time */
+    int32_t state;           /* tw_alarm_state after the change */
+    float value;
+    char target[96];         /* the watched entity's path */
+} viewer_alarm;
 
 typedef struct viewer {
     const tw_viewer_desc *desc;
@@ -54,6 +63,17 @@ typedef struct viewer {
     tw_sim *sim;
     tw_sim_components ids;
     double start_time;       /* Unix s of tick 0 */
+    double accumulator;      /* simulated s waiting to be run as whole ticks */
+    uint32_t max_catchup;    /* ticks run per frame at most; the rest is dropped */
+    uint64_t dropped_ticks;
+
+    /* telemetry (NULL tel.b: none) */
+    app_telemetry tel;
+    int tel_open;            /* tel was initialised (and needs app_tel_fini) */
+    int live;                /* MQTT: the speed is fixed at x1 */
+    int source_failed;
+    viewer_alarm alarms[VIEWER_ALARMS]; /* a ring of the last transitions */
+    uint32_t alarm_count;    /* seen in all; the newest is alarms[(alarm_count - 1) % VIEWER_ALARMS] */
 
     /* window, renderer, view */
     tw_platform *platform;
@@ -102,7 +122,7 @@ typedef struct viewer {
     viewer_row rows[VIEWER_MAX_ROWS]; /* the inspector's lines (scratch, kept to avoid the stack) */
     char status[200];        /* a passing message at the bottom */
     double status_until;     /* wall s */
-    viewer_sensor_fn sensor; /* TELEMETRY HOOK: NULL until telemetry drives the viewer */
+    viewer_sensor_fn sensor; /* the inspector's telemetry rows; NULL without telemetry */
     void *sensor_user;
 
     /* frame timing */

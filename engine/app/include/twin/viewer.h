@@ -4,8 +4,10 @@
  * (tw_app_session_open), a window opens (engine/platform), the renderer
  * presents into it (a window target), and the view (twin/view.h) turns the
  * world into a draw list every frame. The simulation advances by
- * tw_sim_advance(wall_dt x speed), so the frame rate never changes it;
- * agents are drawn interpolated with tw_sim_alpha. The HUD, the inspector
+ * whole ticks paced by wall_dt x speed (like tw_sim_advance, with its
+ * catch-up cap), so the frame rate never changes it; agents are drawn
+ * interpolated by the fraction of a tick accumulated. With telemetry, the
+ * binder applies the samples measured up to each tick before it runs. The HUD, the inspector
  * and the help are drawn on the CPU with SDL2_ttf into an RGBA overlay that
  * the renderer composites over the frame (so screenshots include them).
  *
@@ -45,6 +47,14 @@ typedef struct tw_viewer_desc {
     int has_seed;
     uint64_t seed;
     const char *font_path;        /* NULL: DejaVu Sans (fonts-dejavu-core) */
+    /* Telemetry (docs/telemetry.md, as `twin run`): sample files (CSV, SenML,
+     * JSON lines) or a live MQTT broker (then the speed is fixed at x1), and
+     * binding files beside the scene's own "bindings". */
+    const char *const *telemetry;
+    uint32_t telemetry_count;
+    const char *const *bindings;
+    uint32_t bindings_count;
+    const char *mqtt_url;         /* mqtt://host[:port]/topic-filter; NULL: none */
     FILE *out;                    /* picks ("picked PATH (KIND)") and the stats line; NULL: stdout */
     const tw_log *log;
     volatile sig_atomic_t *cancel; /* set non-zero to stop (SIGINT); may be NULL */
@@ -61,6 +71,8 @@ typedef struct tw_viewer_result {
     uint32_t validation_errors;
     uint32_t swapchain_rebuilds;
     int quit_by_user;             /* the window was closed or Esc pressed */
+    uint64_t dropped_ticks;       /* ticks skipped because the sim could not keep up */
+    uint32_t alarm_events;        /* alarm transitions seen */
 } tw_viewer_result;
 
 /* Runs the viewer until the window is closed, Esc (or Ctrl+Q) is pressed,
