@@ -169,6 +169,10 @@ static int view_main(int argc, char **argv, tw_viewer_desc d, const char **telem
         view_usage(stderr);
         return TW_EXIT_USAGE;
     }
+    if (d.bindings_count && !d.telemetry_count && !d.mqtt_url) {
+        fprintf(stderr, "twin view: --bindings says how telemetry drives the scene: give --telemetry FILE or --mqtt URL too\n");
+        return TW_EXIT_USAGE;
+    }
     if (d.mqtt_url && d.telemetry_count) {
         fprintf(stderr, "twin view: --telemetry and --mqtt exclude each other (recorded or live data, not both)\n");
         return TW_EXIT_USAGE;

@@ -116,4 +116,22 @@ rc=$?
 check "no display exits 1" test $rc -eq 1
 check "no display says so" grep -q 'no display' nodisplay.err
 
+# 5. Telemetry: recorded samples drive the view as they drive `twin run` (the
+# counters are those of tests/viewer/data/tiny.csv, all applied by 300 s),
+# stale entities are drawn apart, the inspector shows room-b's sensors, and
+# the HUD lists the CO2 alarm's transition.
+"$twin" view "$src/tests/cli/data/tiny.twin.json" --telemetry "$src/tests/viewer/data/tiny.csv" \
+  --bindings "$src/tests/viewer/data/tiny.bindings.json" --frames 60 --at 300 --select hq/office/ground/room-b \
+  --stats --screenshot t.png >tel.out 2>tel.err
+rc=$?
+cat tel.out; grep -v ': info: ' tel.err || true
+check "telemetry view exits 0" test $rc -eq 0
+check "telemetry view: validation clean" grep -q 'validation_messages=0 validation_errors=0' tel.out
+check "telemetry view: the counters" \
+  grep -q '^telemetry received=12 applied=9 rejected=1 late=0 duplicate=1 unknown=1 pending=0 stale_fields=1 alarm_events=1 ' tel.out
+check "telemetry view: the screenshot" "$png_check" t.png 1280 800 --inspector
+"$twin" view "$src/tests/cli/data/tiny.twin.json" --bindings "$src/tests/viewer/data/tiny.bindings.json" \
+  --frames 1 >/dev/null 2>usage.err
+check "--bindings without telemetry is a usage error" test $? -eq 2
+
 exit $fail

@@ -587,7 +587,7 @@ static int field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_
             n = snprintf(out, size, "%s  %.4g%s%s  %s", bi.sensor ? bi.sensor : "?", bi.last_value, unit[0] ? " " : "",
                          unit, tw_bind_quality_name(bi.quality));
         if (n > 0 && (size_t)n < size && bi.mode != TW_BIND_SET && bi.residual_count > 0)
-            snprintf(out + n, size - (size_t)n, "  %s, residual %+.3g", tw_bind_mode_name(bi.mode), bi.residual_last);
+            snprintf(out + n, size - (size_t)n, "  res %+.3g", bi.residual_last); /* measured - simulated */
         else if (n > 0 && (size_t)n < size && bi.mode != TW_BIND_SET)
             snprintf(out + n, size - (size_t)n, "  %s", tw_bind_mode_name(bi.mode));
         return 1;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "twin/clock.h"
 #include "viewer_internal.h"
 
 /* Colours: sRGB, straight alpha. */
@@ -327,6 +328,48 @@ static void draw_hud(viewer *v)
     if (v->section && n < sizeof l5)
         snprintf(l5 + n, sizeof l5 - n, "%ssection %.2f m", n ? "  \xC2\xB7  " : "", (double)v->section_height);
 
+    /* Lines below the fixed four: telemetry counters, the MQTT link, the last alarm transitions. */
+    enum { EXTRA = 3 + 1 + VIEWER_ALARMS };
+    char extra[EXTRA][200];
+    const uint8_t *extra_c[EXTRA];
+    int ne = 0;
+    if (v->tel.b) {
+        const tw_bind_counters *t = tw_bind_get_counters(v->tel.b);
+        snprintf(extra[ne], sizeof extra[ne],
+                 "telemetry  received %llu  \xC2\xB7  applied %llu  \xC2\xB7  rejected %llu  \xC2\xB7  late %llu",
+                 (unsigned long long)t->received, (unsigned long long)t->applied, (unsigned long long)t->rejected,
+                 (unsigned long long)t->late);
+        extra_c[ne++] = C_ACCENT;
+        snprintf(extra[ne], sizeof extra[ne], "duplicate %llu  \xC2\xB7  unknown %llu  \xC2\xB7  stale fields %llu",
+                 (unsigned long long)t->duplicate, (unsigned long long)t->unknown_sensor,
+                 (unsigned long long)t->stale_fields);
+        extra_c[ne++] = t->stale_fields ? C_WARN : C_ACCENT;
+        tw_bind_mqtt_status ms;
+        if (v->live && tw_bind_source_count(v->tel.b) > 0 &&
+            tw_bind_mqtt_status_get(tw_bind_source_at(v->tel.b, 0), &ms)) {
+            char link[160];
+            tw_bind_mqtt_status_format(&ms, link, sizeof link);
+            snprintf(extra[ne], sizeof extra[ne], "MQTT: %s", link);
+            extra_c[ne++] = ms.state == TW_BIND_MQTT_CONNECTED ? C_ACCENT : C_WARN;
+        }
+    }
+    if (v->alarm_count > 0) {
+        uint32_t kept = v->alarm_count < VIEWER_ALARMS ? v->alarm_count : VIEWER_ALARMS;
+        snprintf(extra[ne], sizeof extra[ne], "alarms: the last %u of %u transitions", kept, v->alarm_count);
+        extra_c[ne++] = C_DIM;
+        static const char *const names[] = { "normal", "pending", "ACTIVE" };
+        for (uint32_t k = 0; k < kept && ne < EXTRA; k++) {
+            const viewer_alarm *a = &v->alarms[(v->alarm_count - 1 - k) % VIEWER_ALARMS];
+            char when[40];
+            tw_time_format_iso8601(v->start_time + a->time, when, (int)sizeof when);
+            int st = a->state >= 0 && a->state <= 2 ? a->state : 0;
+            /* "2024-06-03T08:21:20Z": the time of day is enough here. */
+            const char *tod = strlen(when) >= 19 ? when + 11 : when;
+            snprintf(extra[ne], sizeof extra[ne], "%.8s  %s  %s (%.4g)", tod, a->target, names[st], (double)a->value);
+            extra_c[ne++] = st == 2 ? C_WARN : st == 1 ? C_TEXT : C_DIM;
+        }
+    }
+
     int lh = v->line;
     int bl = tw_platform_font_line_height(v->bold);
     int w = tw_platform_text_width(v->bold, clock) + 12 + tw_platform_text_width(v->font, date);
@@ -337,7 +380,13 @@ static void draw_hud(viewer *v)
         if (k == 1 && v->paused) lw += 12 + tw_platform_text_width(v->bold, "PAUSED");
         if (lw > w) w = lw;
     }
-    viewer_rect r = { 12, 12, w + 2 * PAD, bl + nlines * lh + 2 * PAD - 2 };
+    for (int k = 0; k < ne; k++) {
+        int lw = tw_platform_text_width(v->font, extra[k]);
+        if (lw > w) w = lw;
+    }
+    int max_w = (int)v->width - 24 - (tw_entity_is_null(v->selected) ? 0 : INSPECTOR_W + 12);
+    if (max_w > 200 && w > max_w - 2 * PAD) w = max_w - 2 * PAD;
+    viewer_rect r = { 12, 12, w + 2 * PAD, bl + (nlines + ne) * lh + 2 * PAD - 2 };
     panel(v, r);
     int x = r.x + PAD, y = r.y + PAD - 2;
     int cx = text(v, v->bold, x, y, clock, C_TEXT);
@@ -350,7 +399,15 @@ static void draw_hud(viewer *v)
     y += lh;
     text(v, v->font, x, y, l4, C_DIM);
     y += lh;
-    if (l5[0]) text(v, v->font, x, y, l5, C_ACCENT);
+    if (l5[0]) {
+        text(v, v->font, x, y, l5, C_ACCENT);
+        y += lh;
+    }
+    for (int k = 0; k < ne; k++) {
+        fit_right(v->font, extra[k], w);
+        text(v, v->font, x, y, extra[k], extra_c[k]);
+        y += lh;
+    }
 }
 
 /* ---- the inspector --------------------------------------------------------------------- */
@@ -454,8 +511,9 @@ static void draw_inspector(viewer *v)
             text(v, v->bold, x, y, rw->left, C_ACCENT);
         } else if (rw->kind == ROW_SENSOR) {
             snprintf(buf, sizeof buf, "%s", rw->right);
-            fit_right(v->font, buf, inner - VALUE_X + 12);
-            text(v, v->font, x + VALUE_X - 12, y, buf, C_WARN);
+            /* The whole width: sensor id, value, quality and residual are long. */
+            fit_right(v->font, buf, inner - 22);
+            text(v, v->font, x + 22, y, buf, C_WARN);
         } else {
             snprintf(buf, sizeof buf, "%s", rw->left);
             fit_right(v->font, buf, VALUE_X - 22);
