@@ -1,10 +1,10 @@
 /* bind_internal.h: what the bind module's files share (not installed).
  *
  * Layers, bottom up: number and time parsing (numparse.c), chunked byte
- * input (input.c), a JSON object scanner (jsonscan.c), the source object and
- * its vtable (source.c), the readers (csv.c, json_reader.c), the sensor table
- * (sensors.c), units (units.c), the input queue (queue.c), and the binder
- * (binder.c, rules_json.c). */
+ * input (input.c), a JSON object scanner (jsonscan.c), SenML records
+ * (senml.c), the source object and its vtable (source.c), the readers
+ * (csv.c, json_reader.c), the sensor table (sensors.c), units (units.c), the
+ * input queue (queue.c), and the binder (binder.c, rules_json.c). */
 #ifndef TWIN_BIND_INTERNAL_H
 #define TWIN_BIND_INTERNAL_H
 
@@ -95,6 +95,46 @@ const bj_member *bj_find(const bj_member *m, uint32_t count, const char *key);
 size_t bj_unescape(const char *s, size_t n, char *out, size_t cap);
 /* The text of a string member, unescaped into scratch when needed. false when it does not fit. */
 bool bj_string(const bj_member *m, char *scratch, size_t cap, const char **s, size_t *n);
+
+/* ---- SenML records (senml.c) ------------------------------------------------- */
+
+/* The base fields of a SenML pack: they carry over to the records that follow. */
+typedef struct bind_senml_base {
+    char bn[TW_BIND_SENSOR_NAME_MAX];
+    size_t bn_len;
+    double bt, bv;
+    uint8_t bu;
+} bind_senml_base;
+
+void bind_senml_base_reset(bind_senml_base *b);
+
+typedef enum bind_senml_value {
+    BIND_SENML_NUMBER,     /* v: value is bv + v */
+    BIND_SENML_OTHER,      /* only vs, vb, vd or s: a sample twin ignores */
+    BIND_SENML_MISSING,    /* a name or time but no value */
+    BIND_SENML_UNREADABLE, /* a v that does not read as a number */
+} bind_senml_value;
+
+/* One SenML record read: its members collected and type-checked, the base
+ * fields applied. When problem is set the record is rejected (reason why,
+ * sensor 0, no time) and nothing else is filled in; base_only means it only
+ * set base fields and yields no sample. */
+typedef struct bind_senml_record {
+    const char *problem;
+    tw_bind_reject why;
+    bool base_only;
+    char name[TW_BIND_SENSOR_NAME_MAX]; /* n, unescaped; bn stays in the base */
+    size_t name_len;
+    double time;   /* bt + t, not yet made absolute */
+    uint8_t unit;  /* u, else bu */
+    bind_senml_value kind;
+    double value;  /* for BIND_SENML_NUMBER */
+    char text[96]; /* room for a problem sentence with a number in it */
+} bind_senml_record;
+
+/* Reads members[0..n) of one scanned record; updates base; scratch as for bj_string. */
+void bind_senml_record_read(const bj_member *members, uint32_t n, bind_senml_base *base, char *scratch, size_t cap,
+                            bind_senml_record *rec);
 
 /* ---- sources (source.c) -------------------------------------------------------- */
 

@@ -46,10 +46,7 @@ typedef struct json_reader {
     uint64_t obj_line;
 
     /* SenML base fields of the current pack */
-    char bn[TW_BIND_SENSOR_NAME_MAX];
-    size_t bn_len;
-    double bt, bv;
-    uint8_t bu;
+    bind_senml_base base;
 
     char scratch[2 * TW_BIND_SENSOR_NAME_MAX];
     bj_member members[BJ_MAX_MEMBERS];
@@ -57,10 +54,7 @@ typedef struct json_reader {
 
 static void senml_reset_base(json_reader *r)
 {
-    r->bn_len = 0;
-    r->bt = 0.0;
-    r->bv = 0.0;
-    r->bu = TW_BIND_UNIT_NONE;
+    bind_senml_base_reset(&r->base);
 }
 
 static void quote_text(char *out, size_t size, const char *s, size_t n)
@@ -402,119 +396,31 @@ static tw_status senml_record(json_reader *r, const char *obj, size_t len, tw_bi
     *emitted = 1;
     if (!scan_record(r, obj, len, &n, out)) return TW_OK;
     uint64_t line = r->obj_line;
-    const bj_member *bn = NULL, *bt = NULL, *bu = NULL, *bv = NULL, *bver = NULL;
-    const bj_member *nm = NULL, *u = NULL, *v = NULL, *t = NULL, *vs = NULL, *vb = NULL, *vd = NULL, *sum = NULL;
-    const char *problem = NULL;
-    tw_bind_reject why = TW_BIND_REJECT_LINE;
-    for (uint32_t i = 0; i < n; i++) {
-        const bj_member *m = &r->members[i];
-        const char *k = m->key;
-        size_t kl = m->key_len;
-        char kb[16];
-        if (m->key_escaped) {
-            size_t l = bj_unescape(m->key, m->key_len, kb, sizeof kb);
-            if (l == SIZE_MAX) continue; /* not a SenML key */
-            k = kb;
-            kl = l;
-        }
-#define KEY(name) (kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
-        if (KEY("bn")) bn = m;
-        else if (KEY("bt")) bt = m;
-        else if (KEY("bu")) bu = m;
-        else if (KEY("bv")) bv = m;
-        else if (KEY("bver")) bver = m;
-        else if (KEY("n")) nm = m;
-        else if (KEY("u")) u = m;
-        else if (KEY("v")) v = m;
-        else if (KEY("t")) t = m;
-        else if (KEY("vs")) vs = m;
-        else if (KEY("vb")) vb = m;
-        else if (KEY("vd")) vd = m;
-        else if (KEY("s")) sum = m;
-        else if (kl && k[kl - 1] == '_') problem = "a must-understand field (ending in '_') that twin does not support";
-#undef KEY
-    }
-    if (!problem) {
-        if ((bn && bn->type != BJ_STRING) || (nm && nm->type != BJ_STRING) || (bu && bu->type != BJ_STRING) ||
-            (u && u->type != BJ_STRING))
-            problem = "bn, n, bu and u must be strings";
-        else if ((bt && bt->type != BJ_NUMBER) || (t && t->type != BJ_NUMBER))
-            problem = "bt and t must be numbers", why = TW_BIND_REJECT_TIME;
-        else if ((bv && bv->type != BJ_NUMBER) || (v && v->type != BJ_NUMBER) || (sum && sum->type != BJ_NUMBER))
-            problem = "bv, v and s must be numbers", why = TW_BIND_REJECT_VALUE;
-        else if (vb && vb->type != BJ_TRUE && vb->type != BJ_FALSE)
-            problem = "vb must be true or false", why = TW_BIND_REJECT_VALUE;
-        else if ((vs && vs->type != BJ_STRING) || (vd && vd->type != BJ_STRING))
-            problem = "vs and vd must be strings", why = TW_BIND_REJECT_VALUE;
-    }
-    double num;
-    if (!problem && bver && (!member_number(bver, &num) || num > 10))
-        problem = "an unsupported SenML version (bver above 10)";
-    if (problem) {
-        bind_sample_malformed(out, why, 0, NAN, line);
-        tw_bind_source_report(r->src, line, "%s", problem);
+    bind_senml_record rec;
+    bind_senml_record_read(r->members, n, &r->base, r->scratch, sizeof r->scratch, &rec);
+    if (rec.problem) {
+        bind_sample_malformed(out, rec.why, 0, NAN, line);
+        tw_bind_source_report(r->src, line, "%s", rec.problem);
         return TW_OK;
     }
-    /* Base fields first: they apply to this record and the ones after it. */
-    if (bn) {
-        const char *s;
-        size_t l;
-        if (!bj_string(bn, r->scratch, sizeof r->scratch, &s, &l) || l > sizeof r->bn) {
-            r->bn_len = 0;
-            bind_sample_malformed(out, TW_BIND_REJECT_SENSOR, 0, NAN, line);
-            tw_bind_source_report(r->src, line, "the base name is badly escaped or longer than %d bytes",
-                                  TW_BIND_SENSOR_NAME_MAX);
-            return TW_OK;
-        }
-        memcpy(r->bn, s, l);
-        r->bn_len = l;
-    }
-    if (bt && member_number(bt, &num)) r->bt = num;
-    if (bv && member_number(bv, &num)) r->bv = num;
-    if (bu) {
-        const char *s;
-        size_t l;
-        r->bu = bj_string(bu, r->scratch, sizeof r->scratch, &s, &l) ? tw_bind_unit_lookup(s, l)
-                                                                     : TW_BIND_UNIT_UNKNOWN;
-    }
-    bool has_value = v || vs || vb || vd || sum;
-    if (!has_value && !nm && !t) {
-        /* Base fields only: they set up the records that follow. */
+    if (rec.base_only) {
         *emitted = 0;
         return TW_OK;
     }
-    /* name */
-    const char *ns = "";
-    size_t nl = 0;
-    char nbuf[TW_BIND_SENSOR_NAME_MAX];
-    if (nm) {
-        const char *s;
-        size_t l;
-        if (!bj_string(nm, r->scratch, sizeof r->scratch, &s, &l) || l > sizeof nbuf) {
-            bind_sample_malformed(out, TW_BIND_REJECT_SENSOR, 0, NAN, line);
-            tw_bind_source_report(r->src, line, "the name is badly escaped or longer than %d bytes",
-                                  TW_BIND_SENSOR_NAME_MAX);
-            return TW_OK;
-        }
-        memcpy(nbuf, s, l);
-        ns = nbuf;
-        nl = l;
-    }
     uint32_t sensor = 0;
     bool ok;
-    tw_status st = intern_name(r, r->bn, r->bn_len, ns, nl, &sensor, &ok);
+    tw_status st = intern_name(r, r->base.bn, r->base.bn_len, rec.name, rec.name_len, &sensor, &ok);
     if (st != TW_OK) return st;
     if (!ok) {
         bind_sample_malformed(out, TW_BIND_REJECT_SENSOR, 0, NAN, line);
-        if (r->bn_len + nl)
+        if (r->base.bn_len + rec.name_len)
             tw_bind_source_report(r->src, line, "the name (bn + n) is longer than %d bytes", TW_BIND_SENSOR_NAME_MAX);
         else
             tw_bind_source_report(r->src, line, "a record without a name (n or bn)");
         return TW_OK;
     }
     /* time: bt + t; below 2^28 it is relative to now */
-    double time = r->bt;
-    if (t && member_number(t, &num)) time += num;
+    double time = rec.time;
     if (fabs(time) < 268435456.0) {
         if (r->senml_now != 0.0)
             time += r->senml_now;
@@ -526,30 +432,22 @@ static tw_status senml_record(json_reader *r, const char *obj, size_t len, tw_bi
         tw_bind_source_report(r->src, line, "the time (bt + t) is not finite");
         return TW_OK;
     }
-    uint8_t unit = r->bu;
-    if (u) {
-        const char *s;
-        size_t l;
-        unit = bj_string(u, r->scratch, sizeof r->scratch, &s, &l) ? tw_bind_unit_lookup(s, l) : TW_BIND_UNIT_UNKNOWN;
-    }
-    if (!v && (vs || vb || vd || sum)) {
-        bind_sample_value(out, time, sensor, NAN, TW_BIND_SAMPLE_GOOD, unit, line);
+    switch (rec.kind) {
+    case BIND_SENML_OTHER:
+        bind_sample_value(out, time, sensor, NAN, TW_BIND_SAMPLE_GOOD, rec.unit, line);
         out->kind = TW_BIND_SAMPLE_IGNORED;
         return TW_OK;
-    }
-    double value = r->bv;
-    if (!v) {
+    case BIND_SENML_MISSING:
         bind_sample_malformed(out, TW_BIND_REJECT_VALUE, sensor, time, line);
         tw_bind_source_report(r->src, line, "a record with a name but no value (v, vs, vb, vd or s)");
         return TW_OK;
-    }
-    if (!member_number(v, &num)) {
+    case BIND_SENML_UNREADABLE:
         bind_sample_malformed(out, TW_BIND_REJECT_VALUE, sensor, time, line);
         tw_bind_source_report(r->src, line, "cannot read the value");
         return TW_OK;
+    case BIND_SENML_NUMBER: break;
     }
-    value += num;
-    bind_sample_value(out, time, sensor, value, TW_BIND_SAMPLE_GOOD, unit, line);
+    bind_sample_value(out, time, sensor, rec.value, TW_BIND_SAMPLE_GOOD, rec.unit, line);
     return TW_OK;
 }
 

@@ -47,10 +47,7 @@ typedef struct message {
     bind_mqtt_emit emit;
     void *user;
     /* SenML base fields of the pack */
-    char bn[TW_BIND_SENSOR_NAME_MAX];
-    size_t bn_len;
-    double bt, bv;
-    uint8_t bu;
+    bind_senml_base base;
 } message;
 
 static void quote_text(char *out, size_t size, const char *s, size_t n)
@@ -286,110 +283,28 @@ static tw_status json_record(message *m, uint32_t n)
 
 static void senml_reset(message *m)
 {
-    m->bn_len = 0;
-    m->bt = 0.0;
-    m->bv = 0.0;
-    m->bu = TW_BIND_UNIT_NONE;
+    bind_senml_base_reset(&m->base);
 }
 
 /* One SenML record (already scanned), with the pack's base fields. */
 static tw_status senml_record(message *m, uint32_t n)
 {
     bind_mqtt_decoder *d = m->d;
-    const bj_member *bn = NULL, *bt = NULL, *bu = NULL, *bv = NULL, *bver = NULL;
-    const bj_member *nm = NULL, *u = NULL, *v = NULL, *t = NULL, *vs = NULL, *vb = NULL, *vd = NULL, *sum = NULL;
-    const char *problem = NULL;
-    tw_bind_reject why = TW_BIND_REJECT_LINE;
-    for (uint32_t i = 0; i < n; i++) {
-        const bj_member *mb = &d->members[i];
-        const char *k = mb->key;
-        size_t kl = mb->key_len;
-        char kb[16];
-        if (mb->key_escaped) {
-            size_t l = bj_unescape(mb->key, mb->key_len, kb, sizeof kb);
-            if (l == SIZE_MAX) continue; /* too long to be a SenML key */
-            k = kb;
-            kl = l;
-        }
-#define KEY(name) (kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
-        if (KEY("bn")) bn = mb;
-        else if (KEY("bt")) bt = mb;
-        else if (KEY("bu")) bu = mb;
-        else if (KEY("bv")) bv = mb;
-        else if (KEY("bver")) bver = mb;
-        else if (KEY("n")) nm = mb;
-        else if (KEY("u")) u = mb;
-        else if (KEY("v")) v = mb;
-        else if (KEY("t")) t = mb;
-        else if (KEY("vs")) vs = mb;
-        else if (KEY("vb")) vb = mb;
-        else if (KEY("vd")) vd = mb;
-        else if (KEY("s")) sum = mb;
-        else if (kl && k[kl - 1] == '_') problem = "a must-understand field (ending in '_') that twin does not support";
-#undef KEY
+    bind_senml_record rec;
+    bind_senml_record_read(d->members, n, &m->base, d->scratch, sizeof d->scratch, &rec);
+    if (rec.problem) {
+        report(m, "%s", rec.problem);
+        return put_malformed(m, rec.why, 0, NAN);
     }
-    if (!problem) {
-        if ((bn && bn->type != BJ_STRING) || (nm && nm->type != BJ_STRING) || (bu && bu->type != BJ_STRING) ||
-            (u && u->type != BJ_STRING))
-            problem = "bn, n, bu and u must be strings";
-        else if ((bt && bt->type != BJ_NUMBER) || (t && t->type != BJ_NUMBER))
-            problem = "bt and t must be numbers", why = TW_BIND_REJECT_TIME;
-        else if ((bv && bv->type != BJ_NUMBER) || (v && v->type != BJ_NUMBER) || (sum && sum->type != BJ_NUMBER))
-            problem = "bv, v and s must be numbers", why = TW_BIND_REJECT_VALUE;
-        else if (vb && vb->type != BJ_TRUE && vb->type != BJ_FALSE)
-            problem = "vb must be true or false", why = TW_BIND_REJECT_VALUE;
-        else if ((vs && vs->type != BJ_STRING) || (vd && vd->type != BJ_STRING))
-            problem = "vs and vd must be strings", why = TW_BIND_REJECT_VALUE;
-    }
-    double num;
-    if (!problem && bver && (!member_number(bver, &num) || num > 10))
-        problem = "an unsupported SenML version (bver above 10)";
-    if (problem) {
-        report(m, "%s", problem);
-        return put_malformed(m, why, 0, NAN);
-    }
-    /* Base fields first: they apply to this record and the ones after it. */
-    if (bn) {
-        const char *s;
-        size_t l;
-        if (!bj_string(bn, d->scratch, sizeof d->scratch, &s, &l) || l > sizeof m->bn) {
-            m->bn_len = 0;
-            report(m, "the base name is badly escaped or longer than %d bytes", TW_BIND_SENSOR_NAME_MAX);
-            return put_malformed(m, TW_BIND_REJECT_SENSOR, 0, NAN);
-        }
-        memcpy(m->bn, s, l);
-        m->bn_len = l;
-    }
-    if (bt && member_number(bt, &num)) m->bt = num;
-    if (bv && member_number(bv, &num)) m->bv = num;
-    if (bu) {
-        const char *s;
-        size_t l;
-        m->bu = bj_string(bu, d->scratch, sizeof d->scratch, &s, &l) ? tw_bind_unit_lookup(s, l)
-                                                                     : TW_BIND_UNIT_UNKNOWN;
-    }
-    bool has_value = v || vs || vb || vd || sum;
-    if (!has_value && !nm && !t) return TW_OK; /* base fields only */
-    char nbuf[TW_BIND_SENSOR_NAME_MAX];
-    size_t nl = 0;
-    if (nm) {
-        const char *s;
-        size_t l;
-        if (!bj_string(nm, d->scratch, sizeof d->scratch, &s, &l) || l > sizeof nbuf) {
-            report(m, "the name is badly escaped or longer than %d bytes", TW_BIND_SENSOR_NAME_MAX);
-            return put_malformed(m, TW_BIND_REJECT_SENSOR, 0, NAN);
-        }
-        memcpy(nbuf, s, l);
-        nl = l;
-    }
+    if (rec.base_only) return TW_OK;
     uint32_t sensor = 0;
     bool ok;
     tw_status st;
-    if (m->bn_len + nl == 0) {
+    if (m->base.bn_len + rec.name_len == 0) {
         st = topic_sensor(m, &sensor, &ok); /* no name at all: the topic names the sensor */
         if (st != TW_OK || !ok) return st;
     } else {
-        st = intern2(m, m->bn, m->bn_len, nbuf, nl, &sensor, &ok);
+        st = intern2(m, m->base.bn, m->base.bn_len, rec.name, rec.name_len, &sensor, &ok);
         if (st != TW_OK) return st;
         if (!ok) {
             report(m, "the name (bn + n) is longer than %d bytes", TW_BIND_SENSOR_NAME_MAX);
@@ -397,29 +312,23 @@ static tw_status senml_record(message *m, uint32_t n)
         }
     }
     /* bt + t; below 2^28 s it is relative to now, which live means the arrival. */
-    double time = m->bt;
-    if (t && member_number(t, &num)) time += num;
+    double time = rec.time;
     if (fabs(time) < 268435456.0) time += m->arrival;
     if (!isfinite(time)) {
         report(m, "the time (bt + t) is not finite");
         return put_malformed(m, TW_BIND_REJECT_TIME, sensor, NAN);
     }
-    uint8_t unit = m->bu;
-    if (u) {
-        const char *s;
-        size_t l;
-        unit = bj_string(u, d->scratch, sizeof d->scratch, &s, &l) ? tw_bind_unit_lookup(s, l) : TW_BIND_UNIT_UNKNOWN;
-    }
-    if (!v && (vs || vb || vd || sum)) return put_ignored(m, time, sensor);
-    if (!v) {
+    switch (rec.kind) {
+    case BIND_SENML_OTHER: return put_ignored(m, time, sensor);
+    case BIND_SENML_MISSING:
         report(m, "a SenML record with a name but no value (v, vs, vb, vd or s)");
         return put_malformed(m, TW_BIND_REJECT_VALUE, sensor, time);
-    }
-    if (!member_number(v, &num)) {
+    case BIND_SENML_UNREADABLE:
         report(m, "cannot read the SenML value");
         return put_malformed(m, TW_BIND_REJECT_VALUE, sensor, time);
+    case BIND_SENML_NUMBER: break;
     }
-    return put_value(m, time, sensor, m->bv + num, TW_BIND_SAMPLE_GOOD, unit);
+    return put_value(m, time, sensor, rec.value, TW_BIND_SAMPLE_GOOD, rec.unit);
 }
 
 /* Index just past the object that starts at p[i] == '{', or 0 when it is not closed. */
