@@ -16,6 +16,8 @@
 #include "twin/render.h"
 #include "twin/render_geom.h"
 
+#include "golden.h"
+
 enum { W = 160, H = 120 };
 
 /* ---- a renderer per test, validation counted through the log ---------------- */
@@ -81,54 +83,9 @@ static void ctx_fini(ctx *c)
 
 /* ---- images ------------------------------------------------------------------- */
 
-static const char *golden_path(const char *name, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/tests/render/golden/%s.png", TWIN_SOURCE_DIR, name);
-    return buf;
-}
-
-/* Per-pixel comparison: a pixel differs when a channel is off by more than
- * 24; up to 0.5 % of pixels may differ (rasterisation rules move edges by a
- * pixel between drivers) and the mean error must stay under 1.5 levels. */
 static void check_golden(const char *name, const uint8_t *px, uint32_t w, uint32_t h)
 {
-    char path[1024];
-    golden_path(name, path, sizeof path);
-    const char *upd = getenv("TWIN_UPDATE_GOLDEN");
-    if (upd && strcmp(upd, "1") == 0) {
-        CHECK(tw_render_png_save(path, w, h, px, 0) == TW_OK);
-        printf("     updated %s\n", path);
-        return;
-    }
-    tw_render_image img;
-    tw_status st = tw_render_png_load(path, NULL, &img);
-    if (st != TW_OK) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "golden %s is missing; run with TWIN_UPDATE_GOLDEN=1 and look at it", path);
-        return;
-    }
-    int same_size = img.width == w && img.height == h;
-    CHECK(same_size);
-    if (same_size) {
-        uint64_t differ = 0, sum = 0;
-        for (size_t k = 0; k < (size_t)w * h; k++) {
-            int worst = 0;
-            for (int c = 0; c < 4; c++) {
-                int d = abs((int)px[4 * k + c] - (int)img.rgba[4 * k + c]);
-                sum += (uint64_t)d;
-                if (d > worst) worst = d;
-            }
-            if (worst > 24) differ++;
-        }
-        double frac = (double)differ / ((double)w * h), mean = (double)sum / ((double)w * h * 4);
-        if (frac > 0.005 || mean > 1.5) {
-            char out[256];
-            snprintf(out, sizeof out, "%s.actual.png", name);
-            tw_render_png_save(out, w, h, px, 0);
-            TEST_FAIL_AT(__FILE__, __LINE__, "%s differs from its golden: %.2f%% of pixels, mean error %.2f (see %s)",
-                         name, 100.0 * frac, mean, out);
-        }
-    }
-    tw_render_image_free(NULL, &img);
+    test_check_golden("tests/render/golden", name, px, w, h);
 }
 
 /* Where a world point lands in pixels (top-left origin). */

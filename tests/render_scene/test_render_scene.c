@@ -17,6 +17,8 @@
 #include "twin/app.h"
 #include "twin/view.h"
 
+#include "golden.h"
+
 enum { W = 320, H = 180 };
 
 /* ---- a renderer and a scene per test ------------------------------------------ */
@@ -146,47 +148,9 @@ static tw_status draw(ctx *c, const tw_view_style *style, const tw_render_camera
 
 /* ---- golden images -------------------------------------------------------------- */
 
-/* Per-pixel comparison as in tests/render: a pixel differs when a channel is
- * off by more than 24; up to 0.5 % of pixels may differ and the mean error
- * must stay under 1.5 levels. */
 static void check_golden(const char *name, const uint8_t *px)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/render_scene/golden/%s.png", TWIN_SOURCE_DIR, name);
-    const char *upd = getenv("TWIN_UPDATE_GOLDEN");
-    if (upd && strcmp(upd, "1") == 0) {
-        CHECK(tw_render_png_save(path, W, H, px, 0) == TW_OK);
-        printf("     updated %s\n", path);
-        return;
-    }
-    tw_render_image img;
-    if (tw_render_png_load(path, NULL, &img) != TW_OK) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "golden %s is missing; run with TWIN_UPDATE_GOLDEN=1 and look at it", path);
-        return;
-    }
-    int same_size = img.width == W && img.height == H;
-    CHECK(same_size);
-    if (same_size) {
-        uint64_t differ = 0, sum = 0;
-        for (size_t k = 0; k < (size_t)W * H; k++) {
-            int worst = 0;
-            for (int ch = 0; ch < 4; ch++) {
-                int d = abs((int)px[4 * k + ch] - (int)img.rgba[4 * k + ch]);
-                sum += (uint64_t)d;
-                if (d > worst) worst = d;
-            }
-            if (worst > 24) differ++;
-        }
-        double frac = (double)differ / ((double)W * H), mean = (double)sum / ((double)W * H * 4);
-        if (frac > 0.005 || mean > 1.5) {
-            char out[256];
-            snprintf(out, sizeof out, "%s.actual.png", name);
-            tw_render_png_save(out, W, H, px, 0);
-            TEST_FAIL_AT(__FILE__, __LINE__, "%s differs from its golden: %.2f%% of pixels, mean error %.2f (see %s)",
-                         name, 100.0 * frac, mean, out);
-        }
-    }
-    tw_render_image_free(NULL, &img);
+    test_check_golden("tests/render_scene/golden", name, px, W, H);
 }
 
 /* Where a world point lands in pixels (top-left origin). */
