@@ -111,4 +111,95 @@ tw_status app_tel_filter_add(app_telemetry *t, const tw_scenario_change *ch, tw_
 /* The "telemetry" member of summary.json (and where its rules came from), if any. */
 void app_tel_write_summary(const app_telemetry *t, FILE *f);
 
+/* ---- run outputs (outputs.c): kpis.csv, events.csv, summary.json ------------------------- */
+
+/* Running statistics of one KPI column for summary.json. */
+typedef struct app_kpi_stats {
+    double last, min, max, sum;
+    uint64_t n;
+} app_kpi_stats;
+
+/* The files a run, a replay or one world of a what-if writes. */
+typedef struct app_outputs {
+    FILE *kpis;
+    FILE *events;
+    double *values;               /* one row of KPI values (scratch) */
+    app_kpi_stats *stats;
+    uint32_t kpi_count;
+    const tw_allocator *alloc;
+    char dir[1024];
+} app_outputs;
+
+/* Creates dir (and parents) and opens kpis.csv and events.csv there with
+ * their header lines, for the KPIs of kpis. On failure diag says which file. */
+tw_status app_outputs_open(app_outputs *o, const char *dir, const tw_kpi_sampler *kpis, const tw_allocator *alloc,
+                           tw_diag *diag);
+/* Samples the session's KPIs into a kpis.csv row at time t (s). */
+void app_outputs_kpi_row(app_outputs *o, tw_app_session *s, double t);
+/* The sim's pending alarm events into events.csv (counted into *total), then clears them. */
+void app_outputs_events(app_outputs *o, tw_app_session *s, double start_time, uint32_t *total);
+/* Writes dir/summary.json; TW_ERR_IO (diag says so) when it cannot. */
+tw_status app_outputs_summary(app_outputs *o, const tw_app_session *s, const char *scene_path,
+                              const tw_app_run_result *r, const app_telemetry *tel, tw_diag *diag);
+/* Closes the files (TW_ERR_IO when a write had failed, e.g. a full disk) and frees. */
+tw_status app_outputs_close(app_outputs *o, tw_diag *diag);
+/* The progress bar on stderr: done of total simulated s at rtf x real time. */
+void app_progress_draw(double done, double total, double rtf);
+
+/* ---- recording (recording.c): a run's inputs into a .twlog ------------------------------- */
+
+/* The recording side of a run or a viewer session: keyframes at the
+ * keyframe ticks (with the binder's state), the samples as applied, alarm
+ * events and the tick each flush reached. The first error stops recording
+ * (kept in failed) without stopping the run; app_recording_close reports it. */
+typedef struct app_recording {
+    tw_replay_recorder *rec;      /* NULL: not recording */
+    uint32_t keyframe_every;      /* ticks */
+    tw_status failed;
+    char path[1024];
+} app_recording;
+
+tw_status app_recording_open(app_recording *r, const char *path, int sync, const tw_app_session *s,
+                             const tw_log *log, tw_diag *diag);
+/* Before tick's inputs: the keyframe when one is due. */
+void app_recording_before_tick(app_recording *r, app_telemetry *tel, const tw_sim *sim, uint64_t tick);
+/* After the binder applied tick's samples: records them. */
+void app_recording_applied(app_recording *r, app_telemetry *tel, uint64_t tick);
+/* After tick's step: its alarm events and the tick reached. */
+void app_recording_after_tick(app_recording *r, const tw_sim *sim, uint64_t tick);
+/* Records a user command applied before tick (twin view: doors, ...). */
+void app_recording_command(app_recording *r, uint64_t tick, const tw_replay_command *cmd);
+/* Closes the log (a last keyframe when the end falls on a keyframe tick,
+ * the index, the end record). Returns the first recording error, with diag
+ * set; the log's size and longest flush go into log_bytes/flush_max_s. */
+tw_status app_recording_close(app_recording *r, app_telemetry *tel, const tw_sim *sim, uint64_t *log_bytes,
+                              double *flush_max_s, tw_diag *diag);
+
+/* ---- playing a recorded run (replay_run.c) ------------------------------------------------ */
+
+/* Opens a log and its scene as one session: the log is read (a torn or
+ * corrupt tail is logged as a warning: everything before it plays), the
+ * scene is loaded with the recorded seed, the two are checked to belong
+ * together (scene hash, component layout) and the session's start time is
+ * the recording's. *out_log is the open log (the caller closes it). On
+ * failure nothing is left open. */
+tw_status app_replay_session_open(const char *scene_path, const char *log_path, const tw_log *log,
+                                  tw_app_session *s, tw_replay_log **out_log, tw_diag *diag);
+
+/* One player over a recorded run, with the telemetry the log carries. */
+typedef struct app_replay {
+    tw_replay_log *log;           /* owned */
+    tw_replay_player *player;
+    app_telemetry tel;            /* the recorded samples through a binder made from the log's rules */
+    int tel_open;
+} app_replay;
+
+/* Starts a player for session s over log (taken over, closed by
+ * app_replay_stop even on failure; NULL: log_path is opened). verify: compare
+ * the state hash with every keyframe met. The player has no world until
+ * its first seek. */
+tw_status app_replay_start(app_replay *p, tw_replay_log *log, const char *log_path, const tw_app_session *s,
+                           int verify, const tw_log *lg, tw_diag *diag);
+void app_replay_stop(app_replay *p);
+
 #endif
