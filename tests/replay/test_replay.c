@@ -1076,6 +1076,81 @@ TEST(seek_across_an_evacuation_equals_continuous)
     tw_replay_log_close(log);
 }
 
+/* A person's day plan is drawn from (seed, day, slot) and its Agent
+ * parameters. A command that moves someone's arrival mid-day must change
+ * the plan in the continuous run exactly as a seek (which draws plans
+ * afresh in the restored world) sees it. */
+TEST(seek_after_an_agent_parameter_command_equals_continuous)
+{
+    enum { TICKS = 1500, K = 100, CHANGE = 250 };
+    const char *scene = office_from("2024-06-03T07:30:00Z", "office-0730.twin.json");
+    REQUIRE(scene != NULL);
+    tw_ecs_world *w = fresh_world();
+    tw_scene sc;
+    tw_diag d;
+    tw_diag_clear(&d);
+    REQUIRE(tw_scene_load_file(w, scene, NULL, &sc, &d) == TW_OK);
+    tw_sim *s = NULL;
+    tw_sim_desc sd = { .dt = sc.settings.dt, .seed = sc.settings.seed, .start_time = sc.settings.start_time,
+                       .rebuild_every_ticks = K };
+    REQUIRE(tw_sim_new(w, &sd, &s, &d) == TW_OK);
+    const char *path = tmp_path("agent-param-seek.twlog");
+    tw_replay_header h;
+    tw_replay_header_init(&h, s, 1, "office");
+    tw_replay_recorder *r;
+    REQUIRE(tw_replay_recorder_open(&(tw_replay_recorder_desc){ .path = path, .header = &h }, &r, &d) == TW_OK);
+    static uint64_t hashes[TICKS + 1];
+    /* Everyone on floor 1 now comes in an hour and a half early: at 07:30 they head for the door. */
+    static const char *const people[] = { "p-01", "p-02", "p-03", "p-04", "p-05", "p-06", "p-07", "p-08" };
+    enum { N = sizeof people / sizeof people[0] };
+    for (uint64_t tick = 0; tick < TICKS; tick++) {
+        hashes[tick] = tw_sim_state_hash(s);
+        if (tick % K == 0) CHECK_EQ_INT(tw_replay_recorder_keyframe(r, s, NULL, 0), TW_OK);
+        if (tick == CHANGE) {
+            for (int i = 0; i < N; i++) {
+                tw_replay_command c = { .op = TW_REPLAY_CMD_SET, .field = "Agent.arrive_hour", .value = 6.0 };
+                snprintf(c.entity, sizeof c.entity, "hq/office/floor-1/people/%s", people[i]);
+                CHECK_EQ_INT(tw_replay_command_apply(w, &c, &d), TW_OK);
+                tw_replay_recorder_command(r, tick, &c);
+            }
+        }
+        REQUIRE(tw_sim_step(s) == TW_OK);
+        tw_replay_recorder_tick(r, tick + 1);
+    }
+    hashes[TICKS] = tw_sim_state_hash(s);
+    /* The change did something: somebody is on the move or inside. */
+    uint32_t inside = 0;
+    tw_component agent_c = tw_ecs_component_lookup(w, "Agent");
+    for (int i = 0; i < N; i++) {
+        char p[TW_ECS_PATH_MAX];
+        snprintf(p, sizeof p, "hq/office/floor-1/people/%s", people[i]);
+        const Agent *a = tw_ecs_get(w, tw_ecs_lookup_path(w, p), agent_c);
+        REQUIRE(a != NULL);
+        inside += a->state != TW_AGENT_OUTSIDE;
+    }
+    CHECK(inside > 0);
+    CHECK_EQ_INT(tw_replay_recorder_close(r, TICKS, &d), TW_OK);
+    tw_sim_free(s);
+    tw_scene_fini(&sc);
+    tw_ecs_world_free(w);
+
+    tw_replay_log *log;
+    REQUIRE(tw_replay_log_open(path, NULL, &log, &d) == TW_OK);
+    tw_replay_player *p;
+    REQUIRE(tw_replay_player_new(log, &(tw_replay_player_desc){ .verify = 1 }, &p, &d) == TW_OK);
+    uint64_t targets[] = { CHANGE + 1, 300, 450, 999, TICKS };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        tw_diag_clear(&d);
+        CHECK_EQ_INT(tw_replay_player_seek(p, targets[i], &d), TW_OK);
+        CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[targets[i]]);
+    }
+    CHECK_EQ_INT(tw_replay_player_seek(p, 310, &d), TW_OK);
+    while (tw_replay_player_tick(p) < TICKS) REQUIRE(tw_replay_player_step(p, &d) == TW_OK);
+    CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[TICKS]);
+    tw_replay_player_free(p);
+    tw_replay_log_close(log);
+}
+
 TEST(scenario_both_marks_a_change_for_the_baseline_too)
 {
     tw_scenario sc;

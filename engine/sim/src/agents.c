@@ -42,6 +42,11 @@ typedef struct plan_slot {
 
 typedef struct agent_plan {
     int64_t day;                /* the day it was drawn for; INT64_MIN: none */
+    /* The Agent parameters it was drawn from: a command that changes them
+     * mid-day redraws the plan at once, as a seek (which draws plans afresh
+     * in the restored world) would. */
+    float arrive_hour, leave_hour;
+    uint32_t meetings;
     float arrive, leave;        /* h of day */
     int32_t entrance;           /* node */
     uint32_t slot_count;
@@ -447,6 +452,9 @@ static void plan_draw(tw_sim *s, agent_rec *r, int64_t day)
     tw_rng_seed(&rng, s->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(day + 1)), tw_entity_index(r->e));
     memset(p, 0, sizeof *p);
     p->day = day;
+    p->arrive_hour = a->arrive_hour;
+    p->leave_hour = a->leave_hour;
+    p->meetings = a->meetings;
     double arrive = tw_rng_normal(&rng, a->arrive_hour, AG_PLAN_SD);
     double leave = tw_rng_normal(&rng, a->leave_hour, AG_PLAN_SD);
     if (arrive < 0) arrive = 0;
@@ -476,7 +484,10 @@ static void plan_draw(tw_sim *s, agent_rec *r, int64_t day)
 static int32_t plan_want(tw_sim *s, agent_rec *r, double h)
 {
     int64_t day = day_of(s);
-    if (r->plan.day != day) plan_draw(s, r, day);
+    const Agent *a = r->a;
+    if (r->plan.day != day || r->plan.arrive_hour != a->arrive_hour || r->plan.leave_hour != a->leave_hour ||
+        r->plan.meetings != a->meetings)
+        plan_draw(s, r, day);
     const agent_plan *p = &r->plan;
     if (h < p->arrive || h >= p->leave) return PLAN_OUT;
     /* the latest-starting slot under way wins (a meeting called over lunch) */
