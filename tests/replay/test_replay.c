@@ -1014,66 +1014,136 @@ TEST(whatif_office_evacuation_blocked_stair_is_slower)
     free(json);
 }
 
-/* A seek across the start of an evacuation (a recorded command) plays
- * exactly like the continuous run: the evacuation's state is in the world. */
-TEST(seek_across_an_evacuation_equals_continuous)
+/* Records the office from start for `ticks` ticks (keyframes every k), with
+ * commands applied and recorded by `commands` at each tick; hashes[t] is
+ * the state hash before tick t (hashes[ticks]: at the end). `check` looks
+ * at the world after the run. Returns the log's path, NULL on failure. */
+typedef void (*office_commands_fn)(tw_ecs_world *w, tw_replay_recorder *r, uint64_t tick);
+typedef void (*office_check_fn)(tw_ecs_world *w);
+static const char *record_office_commands(const char *start, const char *name, uint64_t ticks, uint32_t k,
+                                          office_commands_fn commands, office_check_fn check, uint64_t *hashes)
 {
-    enum { TICKS = 1800, K = 100, ALARM = 437 };
-    const char *scene = office_from("2024-06-03T10:00:00Z", "office-1000.twin.json");
-    REQUIRE(scene != NULL);
+    char scene_name[64], log_name[64];
+    snprintf(scene_name, sizeof scene_name, "%s.twin.json", name);
+    snprintf(log_name, sizeof log_name, "%s.twlog", name);
+    const char *scene = office_from(start, scene_name);
+    if (!scene) return NULL;
     tw_ecs_world *w = fresh_world();
     tw_scene sc;
     tw_diag d;
     tw_diag_clear(&d);
-    REQUIRE(tw_scene_load_file(w, scene, NULL, &sc, &d) == TW_OK);
+    if (tw_scene_load_file(w, scene, NULL, &sc, &d) != TW_OK) return NULL;
     tw_sim *s = NULL;
     tw_sim_desc sd = { .dt = sc.settings.dt, .seed = sc.settings.seed, .start_time = sc.settings.start_time,
-                       .rebuild_every_ticks = K };
-    REQUIRE(tw_sim_new(w, &sd, &s, &d) == TW_OK);
-    const char *path = tmp_path("evac-seek.twlog");
+                       .rebuild_every_ticks = k };
+    if (tw_sim_new(w, &sd, &s, &d) != TW_OK) return NULL;
+    static char path[512];
+    snprintf(path, sizeof path, "%s", tmp_path(log_name));
     tw_replay_header h;
     tw_replay_header_init(&h, s, 1, "office");
     tw_replay_recorder *r;
-    REQUIRE(tw_replay_recorder_open(&(tw_replay_recorder_desc){ .path = path, .header = &h }, &r, &d) == TW_OK);
-    static uint64_t hashes[TICKS + 1];
-    tw_replay_command alarm = { .op = TW_REPLAY_CMD_SET, .entity = "hq", .field = "Evacuation.active", .value = 1 };
-    for (uint64_t tick = 0; tick < TICKS; tick++) {
+    if (tw_replay_recorder_open(&(tw_replay_recorder_desc){ .path = path, .header = &h }, &r, &d) != TW_OK) return NULL;
+    for (uint64_t tick = 0; tick < ticks; tick++) {
         hashes[tick] = tw_sim_state_hash(s);
-        if (tick % K == 0) CHECK_EQ_INT(tw_replay_recorder_keyframe(r, s, NULL, 0), TW_OK);
-        if (tick == ALARM) {
-            CHECK_EQ_INT(tw_replay_command_apply(w, &alarm, &d), TW_OK);
-            tw_replay_recorder_command(r, tick, &alarm);
-        }
-        REQUIRE(tw_sim_step(s) == TW_OK);
+        if (tick % k == 0) CHECK_EQ_INT(tw_replay_recorder_keyframe(r, s, NULL, 0), TW_OK);
+        commands(w, r, tick);
+        if (tw_sim_step(s) != TW_OK) return NULL;
         tw_replay_recorder_tick(r, tick + 1);
     }
-    hashes[TICKS] = tw_sim_state_hash(s);
-    const Evacuation *ev = tw_ecs_get(w, tw_ecs_lookup_path(w, "hq"), tw_ecs_component_lookup(w, "Evacuation"));
-    REQUIRE(ev != NULL);
-    CHECK(ev->evacuees > 40);
-    CHECK_EQ_INT(ev->state, TW_EVACUATION_COMPLETE); /* within the recording */
-    CHECK_EQ_INT(tw_replay_recorder_close(r, TICKS, &d), TW_OK);
+    hashes[ticks] = tw_sim_state_hash(s);
+    check(w);
+    CHECK_EQ_INT(tw_replay_recorder_close(r, ticks, &d), TW_OK);
     tw_sim_free(s);
     tw_scene_fini(&sc);
     tw_ecs_world_free(w);
+    return path;
+}
 
+/* Seeks the log's player to each target (the hash must be the recorded
+ * one), then from `from` plays to `ticks` (the end's hash too). */
+static void check_seeks_against(const char *path, const uint64_t *targets, size_t n, uint64_t from, uint64_t ticks,
+                                const uint64_t *hashes)
+{
+    tw_diag d;
+    tw_diag_clear(&d);
     tw_replay_log *log;
     REQUIRE(tw_replay_log_open(path, NULL, &log, &d) == TW_OK);
     tw_replay_player *p;
     REQUIRE(tw_replay_player_new(log, &(tw_replay_player_desc){ .verify = 1 }, &p, &d) == TW_OK);
-    /* before, at and just after the alarm, mid-evacuation, on keyframes and between them */
-    uint64_t targets[] = { 430, ALARM, ALARM + 1, 500, 777, 1000, 1234, 300, TICKS };
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         tw_diag_clear(&d);
         CHECK_EQ_INT(tw_replay_player_seek(p, targets[i], &d), TW_OK);
         CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[targets[i]]);
     }
-    /* from before the alarm, played through the whole evacuation */
-    CHECK_EQ_INT(tw_replay_player_seek(p, 333, &d), TW_OK);
-    while (tw_replay_player_tick(p) < TICKS) REQUIRE(tw_replay_player_step(p, &d) == TW_OK);
-    CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[TICKS]);
+    CHECK_EQ_INT(tw_replay_player_seek(p, from, &d), TW_OK);
+    while (tw_replay_player_tick(p) < ticks) REQUIRE(tw_replay_player_step(p, &d) == TW_OK);
+    CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[ticks]);
     tw_replay_player_free(p);
     tw_replay_log_close(log);
+}
+
+enum { EVAC_TICKS = 1800, EVAC_AT = 437 };
+
+static void evac_commands(tw_ecs_world *w, tw_replay_recorder *r, uint64_t tick)
+{
+    if (tick != EVAC_AT) return;
+    tw_replay_command alarm = { .op = TW_REPLAY_CMD_SET, .entity = "hq", .field = "Evacuation.active", .value = 1 };
+    tw_diag d;
+    CHECK_EQ_INT(tw_replay_command_apply(w, &alarm, &d), TW_OK);
+    tw_replay_recorder_command(r, tick, &alarm);
+}
+
+static void evac_check(tw_ecs_world *w)
+{
+    const Evacuation *ev = tw_ecs_get(w, tw_ecs_lookup_path(w, "hq"), tw_ecs_component_lookup(w, "Evacuation"));
+    REQUIRE(ev != NULL);
+    CHECK(ev->evacuees > 40);
+    CHECK_EQ_INT(ev->state, TW_EVACUATION_COMPLETE); /* within the recording */
+}
+
+/* A seek across the start of an evacuation (a recorded command) plays
+ * exactly like the continuous run: the evacuation's state is in the world. */
+TEST(seek_across_an_evacuation_equals_continuous)
+{
+    static uint64_t hashes[EVAC_TICKS + 1];
+    const char *path = record_office_commands("2024-06-03T10:00:00Z", "evac-seek", EVAC_TICKS, 100, evac_commands,
+                                              evac_check, hashes);
+    REQUIRE(path != NULL);
+    /* before, at and just after the alarm, mid-evacuation, on keyframes and between them */
+    uint64_t targets[] = { 430, EVAC_AT, EVAC_AT + 1, 500, 777, 1000, 1234, 300, EVAC_TICKS };
+    check_seeks_against(path, targets, sizeof targets / sizeof targets[0], 333, EVAC_TICKS, hashes);
+}
+
+/* Everyone in the first rooms of floor 1 now comes in at 06:00: at 07:30 they head for the door. */
+enum { EARLY_TICKS = 1500, EARLY_AT = 250 };
+static const char *const early_people[] = { "p-01", "p-02", "p-03", "p-04", "p-05", "p-06", "p-07", "p-08" };
+enum { EARLY_N = sizeof early_people / sizeof early_people[0] };
+
+static void early_commands(tw_ecs_world *w, tw_replay_recorder *r, uint64_t tick)
+{
+    if (tick != EARLY_AT) return;
+    for (int i = 0; i < EARLY_N; i++) {
+        tw_replay_command c = { .op = TW_REPLAY_CMD_SET, .field = "Agent.arrive_hour", .value = 6.0 };
+        snprintf(c.entity, sizeof c.entity, "hq/office/floor-1/people/%s", early_people[i]);
+        tw_diag d;
+        CHECK_EQ_INT(tw_replay_command_apply(w, &c, &d), TW_OK);
+        tw_replay_recorder_command(r, tick, &c);
+    }
+}
+
+static void early_check(tw_ecs_world *w)
+{
+    /* The change did something: somebody is on the move or inside. */
+    uint32_t inside = 0;
+    tw_component agent_c = tw_ecs_component_lookup(w, "Agent");
+    for (int i = 0; i < EARLY_N; i++) {
+        char p[TW_ECS_PATH_MAX];
+        snprintf(p, sizeof p, "hq/office/floor-1/people/%s", early_people[i]);
+        const Agent *a = tw_ecs_get(w, tw_ecs_lookup_path(w, p), agent_c);
+        REQUIRE(a != NULL);
+        inside += a->state != TW_AGENT_OUTSIDE;
+    }
+    CHECK(inside > 0);
 }
 
 /* A person's day plan is drawn from (seed, day, slot) and its Agent
@@ -1082,73 +1152,12 @@ TEST(seek_across_an_evacuation_equals_continuous)
  * afresh in the restored world) sees it. */
 TEST(seek_after_an_agent_parameter_command_equals_continuous)
 {
-    enum { TICKS = 1500, K = 100, CHANGE = 250 };
-    const char *scene = office_from("2024-06-03T07:30:00Z", "office-0730.twin.json");
-    REQUIRE(scene != NULL);
-    tw_ecs_world *w = fresh_world();
-    tw_scene sc;
-    tw_diag d;
-    tw_diag_clear(&d);
-    REQUIRE(tw_scene_load_file(w, scene, NULL, &sc, &d) == TW_OK);
-    tw_sim *s = NULL;
-    tw_sim_desc sd = { .dt = sc.settings.dt, .seed = sc.settings.seed, .start_time = sc.settings.start_time,
-                       .rebuild_every_ticks = K };
-    REQUIRE(tw_sim_new(w, &sd, &s, &d) == TW_OK);
-    const char *path = tmp_path("agent-param-seek.twlog");
-    tw_replay_header h;
-    tw_replay_header_init(&h, s, 1, "office");
-    tw_replay_recorder *r;
-    REQUIRE(tw_replay_recorder_open(&(tw_replay_recorder_desc){ .path = path, .header = &h }, &r, &d) == TW_OK);
-    static uint64_t hashes[TICKS + 1];
-    /* Everyone on floor 1 now comes in an hour and a half early: at 07:30 they head for the door. */
-    static const char *const people[] = { "p-01", "p-02", "p-03", "p-04", "p-05", "p-06", "p-07", "p-08" };
-    enum { N = sizeof people / sizeof people[0] };
-    for (uint64_t tick = 0; tick < TICKS; tick++) {
-        hashes[tick] = tw_sim_state_hash(s);
-        if (tick % K == 0) CHECK_EQ_INT(tw_replay_recorder_keyframe(r, s, NULL, 0), TW_OK);
-        if (tick == CHANGE) {
-            for (int i = 0; i < N; i++) {
-                tw_replay_command c = { .op = TW_REPLAY_CMD_SET, .field = "Agent.arrive_hour", .value = 6.0 };
-                snprintf(c.entity, sizeof c.entity, "hq/office/floor-1/people/%s", people[i]);
-                CHECK_EQ_INT(tw_replay_command_apply(w, &c, &d), TW_OK);
-                tw_replay_recorder_command(r, tick, &c);
-            }
-        }
-        REQUIRE(tw_sim_step(s) == TW_OK);
-        tw_replay_recorder_tick(r, tick + 1);
-    }
-    hashes[TICKS] = tw_sim_state_hash(s);
-    /* The change did something: somebody is on the move or inside. */
-    uint32_t inside = 0;
-    tw_component agent_c = tw_ecs_component_lookup(w, "Agent");
-    for (int i = 0; i < N; i++) {
-        char p[TW_ECS_PATH_MAX];
-        snprintf(p, sizeof p, "hq/office/floor-1/people/%s", people[i]);
-        const Agent *a = tw_ecs_get(w, tw_ecs_lookup_path(w, p), agent_c);
-        REQUIRE(a != NULL);
-        inside += a->state != TW_AGENT_OUTSIDE;
-    }
-    CHECK(inside > 0);
-    CHECK_EQ_INT(tw_replay_recorder_close(r, TICKS, &d), TW_OK);
-    tw_sim_free(s);
-    tw_scene_fini(&sc);
-    tw_ecs_world_free(w);
-
-    tw_replay_log *log;
-    REQUIRE(tw_replay_log_open(path, NULL, &log, &d) == TW_OK);
-    tw_replay_player *p;
-    REQUIRE(tw_replay_player_new(log, &(tw_replay_player_desc){ .verify = 1 }, &p, &d) == TW_OK);
-    uint64_t targets[] = { CHANGE + 1, 300, 450, 999, TICKS };
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        tw_diag_clear(&d);
-        CHECK_EQ_INT(tw_replay_player_seek(p, targets[i], &d), TW_OK);
-        CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[targets[i]]);
-    }
-    CHECK_EQ_INT(tw_replay_player_seek(p, 310, &d), TW_OK);
-    while (tw_replay_player_tick(p) < TICKS) REQUIRE(tw_replay_player_step(p, &d) == TW_OK);
-    CHECK_EQ_U64(tw_sim_state_hash(tw_replay_player_sim(p)), hashes[TICKS]);
-    tw_replay_player_free(p);
-    tw_replay_log_close(log);
+    static uint64_t hashes[EARLY_TICKS + 1];
+    const char *path = record_office_commands("2024-06-03T07:30:00Z", "agent-param-seek", EARLY_TICKS, 100,
+                                              early_commands, early_check, hashes);
+    REQUIRE(path != NULL);
+    uint64_t targets[] = { EARLY_AT + 1, 300, 450, 999, EARLY_TICKS };
+    check_seeks_against(path, targets, sizeof targets / sizeof targets[0], 310, EARLY_TICKS, hashes);
 }
 
 TEST(scenario_both_marks_a_change_for_the_baseline_too)
