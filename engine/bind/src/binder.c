@@ -68,6 +68,10 @@ typedef struct lane {
 
 struct tw_bind {
     tw_allocator alloc;
+    /* Before this measured time no field can turn stale unless a sample
+     * arrives (which may also end a staleness): the per-tick staleness pass
+     * over every binding is skipped until then. -inf: check at the next call. */
+    double stale_check_after;
     tw_log log;
     tw_ecs_world *world;
     tw_bind_sensors *sensors;
@@ -327,6 +331,7 @@ static tw_status add_inst(tw_bind *b, uint32_t rule, uint32_t sensor, tw_entity 
     in->quality = TW_BIND_QUALITY_NONE;
     link_inst(b, b->inst_count);
     b->inst_count++;
+    b->stale_check_after = -INFINITY;
     return TW_OK;
 }
 
@@ -414,6 +419,7 @@ tw_status tw_bind_new(tw_ecs_world *w, const tw_bind_desc *desc, tw_bind **out, 
     b->anchor_fixed = d.anchor_time;
     b->scene_start = d.scene_start;
     b->anchor = NAN;
+    b->stale_check_after = -INFINITY;
     b->frontier = -INFINITY;
     b->newest = -INFINITY;
     b->keep_applied = d.keep_applied;
@@ -883,6 +889,7 @@ tw_status tw_bind_prime(tw_bind *b, double *anchor)
         if (b->anchor_mode == TW_BIND_ANCHOR_FIXED) {
             b->anchor = b->anchor_fixed;
             b->anchored = true;
+            b->stale_check_after = -INFINITY;
         } else {
             for (uint32_t i = 1; i < b->lane_count; i++) {
                 lane *l = &b->lanes[i];
@@ -898,6 +905,7 @@ tw_status tw_bind_prime(tw_bind *b, double *anchor)
             if (first) {
                 b->anchor = first->time;
                 b->anchored = true;
+                b->stale_check_after = -INFINITY;
             }
         }
     }
@@ -1016,6 +1024,8 @@ static void apply_sample(tw_bind *b, tw_ecs_world *w, const tw_bind_sample *s)
 static void update_stale(tw_bind *b, double now)
 {
     uint64_t stale = 0;
+    double next = INFINITY;
+    bool always = false;
     for (uint32_t i = 0; i < b->inst_count; i++) {
         inst *in = &b->insts[i];
         if (in->stale_after <= 0.0) continue;
@@ -1024,8 +1034,16 @@ static void update_stale(tw_bind *b, double now)
         if (st && !in->stale) b->c.stale_events++;
         in->stale = st;
         stale += st;
+        if (!st) {
+            double deadline = ref + in->stale_after;
+            if (isnan(deadline)) always = true; /* no anchor yet: check every time */
+            else if (deadline < next) next = deadline;
+        }
     }
     b->c.stale_fields = stale;
+    /* A margin of a millisecond keeps rounding at the deadline on the
+     * side of checking: the pass itself decides, exactly as before. */
+    b->stale_check_after = always ? -INFINITY : next - 1e-3;
 }
 
 static tw_status keep_sample(tw_bind *b, const tw_bind_sample *s)
@@ -1055,9 +1073,11 @@ tw_status tw_bind_apply_until(tw_bind *b, tw_ecs_world *w, double t_sim)
         if (!first) return result;
         b->anchor = first->time - t_sim;
         b->anchored = true;
+        b->stale_check_after = -INFINITY;
     }
     double now = b->anchor + t_sim;
     double horizon = now + b->window;
+    bool applied_any = false;
     for (uint32_t i = 1; i < b->lane_count; i++) {
         if (b->lanes[i].done) continue;
         tw_status st = fill_lane(b, i, horizon);
@@ -1070,9 +1090,10 @@ tw_status tw_bind_apply_until(tw_bind *b, tw_ecs_world *w, double t_sim)
         bind_queue_pop(&b->queue, &s);
         if (b->keep_applied && keep_sample(b, &s) != TW_OK) result = TW_ERR_NOMEM;
         apply_sample(b, w, &s);
+        applied_any = true;
     }
     if (now > b->frontier) b->frontier = now;
-    update_stale(b, now);
+    if (applied_any || !(now < b->stale_check_after)) update_stale(b, now);
     return result;
 }
 
@@ -1510,8 +1531,10 @@ tw_status tw_bind_state_load(tw_bind *b, const void *data, size_t size, tw_diag 
     if (anchored) {
         b->anchor = anchor;
         b->anchored = true;
+        b->stale_check_after = -INFINITY;
     }
     b->frontier = frontier;
+    b->stale_check_after = -INFINITY;
     uint64_t stale = 0;
     for (uint32_t i = 0; i < b->inst_count; i++) stale += b->insts[i].stale;
     b->c.stale_fields = stale;
