@@ -27,14 +27,20 @@ layout(location = TWL_LOC_EDGE) in vec3 a_edge;
 layout(location = TWL_LOC_MODEL0) in vec4 a_model0;
 layout(location = TWL_LOC_MODEL1) in vec4 a_model1;
 layout(location = TWL_LOC_MODEL2) in vec4 a_model2;
-layout(location = TWL_LOC_COLOR) in vec4 a_color;
-layout(location = TWL_LOC_IDS) in uvec2 a_ids;
+/* One fetch for the rest of the instance (lavapipe fetches every instance
+ * attribute for every vertex): the colour as four half floats in x and y,
+ * the pick id, the flags. */
+layout(location = TWL_LOC_INST) in uvec4 a_inst;
 
 /* Flat: faces are flat, so their light is constant across them, and a
  * flat output costs lavapipe no interpolation set-up per triangle. */
-layout(location = 0) flat out vec3 v_color;  /* linear, lit */
+layout(location = 0) flat out vec4 v_color;  /* linear, lit; a: opacity */
 #if TWL_EDGES
 layout(location = 1) noperspective out vec3 v_edge;
+/* What an outline pixel of this instance shows, decided here once per
+ * vertex rather than in every pixel: rgb the colour, a the width in pixels
+ * (0: no outlines). */
+layout(location = 3) flat out vec4 v_outline;
 #endif
 layout(location = 2) flat out uvec2 v_ids;   /* pick id, flags */
 
@@ -62,8 +68,10 @@ void main()
     gl_ClipDistance[0] = u.section.w - dot(u.section.xyz, world);
 #endif
 
+    vec3 albedo = vec3(unpackHalf2x16(a_inst.x), unpackHalf2x16(a_inst.y).x);
+    uint flags = a_inst.w;
 #ifdef TWL_CAPS
-    v_color = a_color.rgb;
+    v_color = vec4(albedo, 1.0);
 #else
     /* Normals go through the cofactor matrix (the inverse transpose up to a
      * scale), so non-uniform scales keep them perpendicular. */
@@ -72,10 +80,14 @@ void main()
     vec3 c2 = vec3(a_model0.z, a_model1.z, a_model2.z);
     vec3 n = normalize(mat3(cross(c1, c2), cross(c2, c0), cross(c0, c1)) * a_normal);
     vec3 light = mix(u.ground.rgb, u.sky.rgb, 0.5 + 0.5 * n.z) + u.sun_color.rgb * max(dot(n, -u.sun_dir.xyz), 0.0);
-    v_color = a_color.rgb * light;
+    vec3 lit = albedo * light;
+    v_color = vec4(lit, (flags & TWL_FLAG_FADED) != 0u ? TWL_FADED_ALPHA : 1.0);
 #endif
 #if TWL_EDGES
-    v_edge = a_edge;
+    v_edge = a_edge * 2.0 - 1.0; /* sides at -1 and 1: see scene.frag */
+    bool sel = (flags & TWL_FLAG_SELECTED) != 0u;
+    v_outline = vec4(sel ? u.select_color.rgb : mix(lit, u.edge_color.rgb, u.edge_color.a),
+                     u.modes.z == 0u ? 0.0 : sel ? u.select_color.a : 1.0);
 #endif
-    v_ids = a_ids;
+    v_ids = uvec2(a_inst.z, flags);
 }

@@ -39,8 +39,7 @@
 #define TWL_LOC_MODEL0 3   /* rows of the 3x4 model matrix, float4 each */
 #define TWL_LOC_MODEL1 4
 #define TWL_LOC_MODEL2 5
-#define TWL_LOC_COLOR 6    /* half4: linear rgb albedo (state applied), w unused */
-#define TWL_LOC_IDS 7      /* uint2: pick id, flags */
+#define TWL_LOC_INST 6     /* uint4: half2 x2 (linear rgb albedo, state applied; w unused), pick id, flags */
 
 #define TWL_BINDING_FRAME 0
 

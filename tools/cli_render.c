@@ -212,6 +212,7 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
         rc = TW_EXIT_FAILURE;
         goto done;
     }
+    tw_view_set_scene_path(view, scene); /* relative mesh files live beside the scene */
     if (colorby && (st = tw_view_colorby_check(view, colorby, &diag))) {
         fprintf(stderr, "twin render: --colorby: %s\n", diag.message);
         rc = TW_EXIT_USAGE;
@@ -336,7 +337,7 @@ int cli_frames_start(cli_frames *fr, tw_app_run_desc *d)
     snprintf(dir, sizeof dir, "%s/frames", d->out_dir);
     fr->out_dir = d->out_dir;
     tw_view_frames_desc fd = { .dir = dir, .every = fr->every, .width = fr->width, .height = fr->height,
-                               .camera = fr->camera, .log = d->log };
+                               .camera = fr->camera, .log = d->log, .scene_path = d->scene_path };
     tw_diag diag;
     tw_diag_clear(&diag);
     tw_status st = tw_view_frames_new(&fd, &fr->f, &diag);

@@ -14,12 +14,14 @@ static void view_usage(FILE *f)
             "usage: twin view SCENE [--width W] [--height H] [--speed X] [--at T] [--paused] [--seed N]\n"
             "                 [--colorby Component.field] [--select PATH]\n"
             "                 [--frames N] [--frame-dt S] [--script FILE] [--screenshot FILE] [--record-script FILE]\n"
-            "                 [--telemetry FILE ... | --mqtt URL] [--bindings FILE ...]\n"
+            "                 [--telemetry FILE ... | --mqtt URL] [--bindings FILE ...] [--record LOG]\n"
             "                 [--vsync | --no-vsync] [--stats] [--verbose]\n"
+            "       twin view SCENE --replay LOG [--at T] [--speed X] [--paused] [other options as above]\n"
             "\n"
             "Opens SCENE in a window and simulates it live: the simulation advances by whole ticks at\n"
-            "X simulated seconds per wall second, whatever the frame rate. F1 (or ?) in the window lists\n"
-            "the keys; docs/viewer.md explains them.\n"
+            "X simulated seconds per wall second, whatever the frame rate. With --replay it shows a\n"
+            "recorded run instead, with a timeline to scrub. F1 (or ?) in the window lists the keys;\n"
+            "docs/viewer.md explains them.\n"
             "\n"
             "  --width W, --height H  window size in pixels (default 1280 x 800)\n"
             "  --speed X         simulated seconds per second (default 1; + and - change it: 0.1 .. 1000)\n"
@@ -38,13 +40,17 @@ static void view_usage(FILE *f)
             "  --mqtt URL        live telemetry from a broker (docs/telemetry.md); the speed stays x1\n"
             "  --bindings FILE   which sensor drives which field (twin-bindings/1); repeatable. Default: the\n"
             "                    scene's \"bindings\", else the default file next to the first telemetry file\n"
+            "  --record LOG      record the session into a .twlog, as `twin run --record` (not with --replay)\n"
+            "  --replay LOG      show the run recorded in LOG (twin run/view --record) against SCENE: the\n"
+            "                    timeline scrubs, [ ] jump between alarm events; --at T starts at T seconds\n"
             "  --vsync, --no-vsync   wait for the display or not (default: on; off with --frames)\n"
             "  --stats           print a line of counters at exit (frames, fps, validation messages)\n"
             "  --verbose         log what the renderer and the window do\n"
             "\n"
             "Clicks print \"picked PATH (KIND)\" on standard output.\n"
-            "Exit codes: 0 ok, 1 no display or no Vulkan device (or the viewer failed), 2 bad command line,\n"
-            "3 invalid scene or script.\n");
+            "Exit codes: 0 ok, 1 no display or no Vulkan device, a log that cannot be read or written (or\n"
+            "the viewer failed), 2 bad command line, 3 invalid scene or script, or a log of another scene,\n"
+            "130 interrupted (a recording is closed first).\n");
 }
 
 static int parse_pixels(const char *s, uint32_t *out)
@@ -145,6 +151,10 @@ static int view_main(int argc, char **argv, tw_viewer_desc d, const char **telem
                 return TW_EXIT_USAGE;
             }
             d.mqtt_url = argv[++i];
+        } else if (!strcmp(a, "--replay") && has_value) {
+            d.replay_path = argv[++i];
+        } else if (!strcmp(a, "--record") && has_value) {
+            d.record_log = argv[++i];
         } else if (!strcmp(a, "--vsync")) {
             d.vsync = 1;
         } else if (!strcmp(a, "--no-vsync")) {
@@ -176,6 +186,15 @@ static int view_main(int argc, char **argv, tw_viewer_desc d, const char **telem
     if (d.mqtt_url && d.telemetry_count) {
         fprintf(stderr, "twin view: --telemetry and --mqtt exclude each other (recorded or live data, not both)\n");
         return TW_EXIT_USAGE;
+    }
+    if (d.replay_path) {
+        /* A replay shows what the log holds: nothing may feed or reseed it. */
+        const char *clash = d.record_log ? "--record" : d.telemetry_count ? "--telemetry" : d.mqtt_url ? "--mqtt"
+                          : d.has_seed ? "--seed" : NULL;
+        if (clash) {
+            fprintf(stderr, "twin view: --replay shows a recorded run as it was; %s does not go with it\n", clash);
+            return TW_EXIT_USAGE;
+        }
     }
     d.log = &log;
     tw_viewer_result r;

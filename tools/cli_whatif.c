@@ -1,16 +1,121 @@
 /* `twin whatif`: fork a recorded run, change something, compare. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "twin/app.h"
+#include "twin/view.h"
+
+enum { WHATIF_FRAMES_MAX = 256 };
+
+/* --frames-at and the options that shape the frames. The renderer is only
+ * started when --frames-at is given: a what-if without frames runs on a
+ * machine with no Vulkan at all. */
+typedef struct whatif_frames {
+    double at[WHATIF_FRAMES_MAX];
+    uint32_t count;
+    uint32_t width, height;
+    const char *camera, *colorby, *isolate;
+    int colormap;              /* tw_render_colormap; 0: viridis */
+    float range_min, range_max; /* equal: one automatic range over both worlds */
+    tw_view_frames *f;
+    int attached[2];           /* each world's view made (and its options checked) at the fork */
+    int usage;                 /* the hook failed on an option (--colorby, --isolate): exit 2 */
+    /* The baseline's frame is drawn with the scenario's, one colour scale for both. */
+    tw_app_session *base;
+    char base_path[1200];
+} whatif_frames;
+
+/* Writes each world's frame when the what-if asks for one; at the fork,
+ * makes both views at once so a bad --colorby or --isolate fails before the
+ * run rather than at the first frame. */
+static tw_status whatif_frame_hook(void *user, const tw_app_whatif_tick *t, tw_diag *diag)
+{
+    whatif_frames *fr = user;
+    tw_status st = TW_OK;
+    if (!fr->attached[t->side]) {
+        st = tw_view_frames_attach(fr->f, t->session->world, t->session->sim, diag);
+        if (st == TW_ERR_NOT_FOUND || st == TW_ERR_INVALID) fr->usage = 1;
+        if (st) return st;
+        fr->attached[t->side] = 1;
+    }
+    if (!t->frame_path) return TW_OK;
+    if (t->side == TW_APP_WHATIF_BASELINE) {
+        /* Both hooks of a tick run before either world steps on: the
+         * baseline is still at this time when the scenario's hook comes. */
+        fr->base = t->session;
+        snprintf(fr->base_path, sizeof fr->base_path, "%s", t->frame_path);
+        return TW_OK;
+    }
+    if (!fr->base) {
+        tw_diag_set(diag, "the scenario's frame came without the baseline's");
+        return TW_ERR_STATE;
+    }
+    tw_ecs_world *w[2] = { fr->base->world, t->session->world };
+    const tw_sim *sim[2] = { fr->base->sim, t->session->sim };
+    const char *path[2] = { fr->base_path, t->frame_path };
+    float range[2];
+    fr->base = NULL;
+    st = tw_view_frames_write_pair(fr->f, w, sim, path, range, diag);
+    if (!st && fr->colorby)
+        printf("frames at %g s: %s from %g to %g (both worlds, bottom to top of the bar)\n", tw_sim_time(sim[1]),
+               fr->colorby, range[0], range[1]);
+    return st;
+}
+
+/* "T[,T...]" appended to fr->at; -1 with a message when bad. */
+static int parse_times(whatif_frames *fr, const char *list)
+{
+    const char *p = list;
+    for (;;) {
+        char item[64];
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof item) goto bad;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (fr->count == WHATIF_FRAMES_MAX) {
+            fprintf(stderr, "twin whatif: --frames-at takes at most %d times\n", WHATIF_FRAMES_MAX);
+            return -1;
+        }
+        if (cli_parse_double(item, &fr->at[fr->count])) goto bad;
+        fr->count++;
+        if (!p[n]) return 0;
+        p += n + 1;
+    }
+bad:
+    fprintf(stderr, "twin whatif: --frames-at needs seconds of simulated time >= 0, separated by commas, got \"%s\"\n",
+            list);
+    return -1;
+}
+
+/* A camera spec as tw_view_camera_parse takes it, checked before anything is loaded. */
+static int camera_spec_ok(const char *spec)
+{
+    static const char *const presets[] = { "home", "top", "front", "side" };
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(spec, presets[k])) return 1;
+    const char *p = spec;
+    for (int k = 0; k < 6; k++) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !isfinite(x)) return 0;
+        p = end;
+        if (k < 5 && *p++ != ',') return 0;
+    }
+    return *p == '\0';
+}
 
 static void whatif_usage(FILE *f)
 {
     fprintf(f,
             "usage: twin whatif SCENE LOG --scenario FILE --from T [--to T] --out DIR [--quiet]\n"
+            "                   [--frames-at T[,T...] [--camera PRESET|ex,ey,ez,tx,ty,tz] [--width W --height H]\n"
+            "                   [--colorby Component.field [--colormap viridis|turbo] [--range MIN,MAX]]\n"
+            "                   [--isolate STOREY]]\n"
             "\n"
             "Forks the run recorded in LOG (`twin run --record`) at T seconds into two worlds in one\n"
             "process: the baseline replays the log as recorded; the scenario replays it with the changes\n"
@@ -21,6 +126,16 @@ static void whatif_usage(FILE *f)
             "  compare.json   the same with mean/min/max, both state hashes and the changes\n"
             "  charts/        one PNG per KPI: both worlds over time (when built with cairo)\n"
             "  baseline/, scenario/   each world's kpis.csv, events.csv, summary.json\n"
+            "  frames/        with --frames-at: baseline-<T>.png, scenario-<T>.png and compare-<T>.png\n"
+            "                 (the two side by side, captioned) at each time T\n"
+            "\n"
+            "  --frames-at T[,T...]  render both worlds offscreen (Vulkan; lavapipe without a GPU) at these\n"
+            "                 simulated times, each between --from and --to\n"
+            "  --camera C     home (default), top, front, side, or ex,ey,ez,tx,ty,tz (as twin render)\n"
+            "  --width W, --height H   pixels of each world's frame (default 1280 x 720)\n"
+            "  --colorby C.f  colour by a numeric field (Thermal.temperature, Air.co2, ...), one colour\n"
+            "                 scale for both worlds (printed), or --range MIN,MAX; --colormap viridis|turbo\n"
+            "  --isolate PATH show one storey (hq/office/floor-2)\n"
             "\n"
             "Exit codes: 0 ok, 1 failed, 2 bad command line, 3 invalid scene, log or scenario.\n");
 }
@@ -28,7 +143,9 @@ static void whatif_usage(FILE *f)
 int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel)
 {
     tw_app_whatif_desc d = { .to = -1.0, .cancel = cancel };
-    int quiet = 0, have_from = 0;
+    int quiet = 0, have_from = 0, frame_opts = 0;
+    whatif_frames fr;
+    memset(&fr, 0, sizeof fr);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -48,6 +165,55 @@ int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel)
             }
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             quiet = 1;
+        } else if (!strcmp(a, "--frames-at") && has_value) {
+            if (parse_times(&fr, argv[++i])) return TW_EXIT_USAGE;
+        } else if ((!strcmp(a, "--width") || !strcmp(a, "--height")) && has_value) {
+            unsigned long long v;
+            if (cli_parse_u64(argv[++i], &v) || v < 16 || v > 16384) {
+                fprintf(stderr, "twin whatif: %s needs a number of pixels in 16..16384, got \"%s\"\n", a, argv[i]);
+                return TW_EXIT_USAGE;
+            }
+            *(a[2] == 'w' ? &fr.width : &fr.height) = (uint32_t)v;
+            frame_opts = 1;
+        } else if (!strcmp(a, "--camera") && has_value) {
+            fr.camera = argv[++i];
+            if (!camera_spec_ok(fr.camera)) {
+                fprintf(stderr, "twin whatif: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n",
+                        fr.camera);
+                return TW_EXIT_USAGE;
+            }
+            frame_opts = 1;
+        } else if (!strcmp(a, "--colorby") && has_value) {
+            fr.colorby = argv[++i];
+            frame_opts = 1;
+        } else if (!strcmp(a, "--colormap") && has_value) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "viridis")) fr.colormap = TW_RENDER_COLORMAP_VIRIDIS;
+            else if (!strcmp(m, "turbo")) fr.colormap = TW_RENDER_COLORMAP_TURBO;
+            else {
+                fprintf(stderr, "twin whatif: --colormap is viridis or turbo, got \"%s\"\n", m);
+                return TW_EXIT_USAGE;
+            }
+            frame_opts = 1;
+        } else if (!strcmp(a, "--range") && has_value) {
+            char *end;
+            const char *v = argv[++i];
+            double lo = strtod(v, &end), hi = NAN;
+            if (end != v && *end == ',') {
+                const char *p = end + 1;
+                hi = strtod(p, &end);
+                if (end == p || *end) hi = NAN;
+            }
+            if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) {
+                fprintf(stderr, "twin whatif: --range needs MIN,MAX with MIN < MAX, got \"%s\"\n", v);
+                return TW_EXIT_USAGE;
+            }
+            fr.range_min = (float)lo;
+            fr.range_max = (float)hi;
+            frame_opts = 1;
+        } else if (!strcmp(a, "--isolate") && has_value) {
+            fr.isolate = argv[++i];
+            frame_opts = 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "twin whatif: unknown or incomplete option \"%s\"\n", a);
             whatif_usage(stderr);
@@ -68,13 +234,49 @@ int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel)
         whatif_usage(stderr);
         return TW_EXIT_USAGE;
     }
+    if (frame_opts && !fr.count) {
+        fprintf(stderr, "twin whatif: --camera, --width, --height, --colorby, --colormap, --range and --isolate are "
+                        "for frames: give --frames-at T too\n");
+        return TW_EXIT_USAGE;
+    }
+    /* Times outside the run are refused before anything starts; without
+     * --to the log's end is known only once it is open (tw_app_whatif). */
+    for (uint32_t k = 0; k < fr.count; k++)
+        if (fr.at[k] < d.from || (d.to >= 0 && fr.at[k] > d.to)) {
+            fprintf(stderr, "twin whatif: --frames-at %g s lies outside the run, from --from %g s to %s%g s\n", fr.at[k],
+                    d.from, d.to >= 0 ? "--to " : "the log's end", d.to >= 0 ? d.to : NAN);
+            return TW_EXIT_USAGE;
+        }
     d.progress = !quiet && isatty(STDERR_FILENO);
-    tw_app_whatif_result r;
     tw_diag diag;
     tw_diag_clear(&diag);
-    tw_status st = tw_app_whatif(&d, &r, &diag);
+    tw_status st;
+    if (fr.count) {
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/frames", d.out_dir);
+        tw_view_frames_desc fd = { .dir = dir, .every = 0, .width = fr.width, .height = fr.height,
+                                   .camera = fr.camera, .style = { .colorby = fr.colorby, .colormap = fr.colormap,
+                                              .range_min = fr.range_min, .range_max = fr.range_max },
+                                   .scene_path = d.scene_path, .isolate_path = fr.isolate };
+        if ((st = tw_view_frames_new(&fd, &fr.f, &diag))) {
+            fprintf(stderr, "twin whatif: --frames-at: %s\n", diag.message);
+            return TW_EXIT_FAILURE;
+        }
+        d.frames_at = fr.at;
+        d.frames_at_count = fr.count;
+        d.on_tick = whatif_frame_hook;
+        d.on_tick_user = &fr;
+    }
+    tw_app_whatif_result r;
+    st = tw_app_whatif(&d, &r, &diag);
+    tw_view_frames_free(fr.f);
     if (st) {
+        if (fr.usage) {
+            fprintf(stderr, "twin whatif: --colorby or --isolate: %s\n", diag.message);
+            return TW_EXIT_USAGE;
+        }
         cli_print_diag(&diag);
+        if (r.bad_request) return TW_EXIT_USAGE;
         if (st == TW_ERR_IO || st == TW_ERR_NOMEM || st == TW_ERR_STATE) return TW_EXIT_FAILURE;
         return r.baseline.ticks ? TW_EXIT_FAILURE : TW_EXIT_BAD_INPUT;
     }
@@ -84,5 +286,8 @@ int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel)
     printf("%s %u changes applied (%u failed); baseline state_hash %s, scenario %s\n",
            r.baseline.interrupted ? "interrupted:" : "done:", r.changes_applied, r.changes_failed, ha, hb);
     printf("output: %s (compare.csv, compare.json, %u charts in charts/, baseline/, scenario/)\n", d.out_dir, r.charts);
+    if (fr.count)
+        printf("frames: both worlds at %u time%s, %u side by side, in %s/frames\n", r.frames, r.frames == 1 ? "" : "s",
+               r.compares, d.out_dir);
     return r.baseline.interrupted ? TW_EXIT_INTERRUPTED : TW_EXIT_OK;
 }

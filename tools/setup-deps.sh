@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build pkg-config gcc libc6-dev
             libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libvulkan-dev libcglm-dev libchipmunk-dev libcjson-dev
-            glslc libpng-dev libcairo2-dev libmosquitto-dev)
+            glslc libpng-dev libcairo2-dev libmosquitto-dev libassimp-dev)
 test_pkgs=(clang python3 mesa-vulkan-drivers vulkan-validationlayers mosquitto mosquitto-clients openssl xvfb xauth)
 
 want=("${build_pkgs[@]}")

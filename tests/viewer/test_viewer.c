@@ -430,4 +430,59 @@ TEST(render_window_needs_the_platform_extensions)
     CHECK_EQ_INT(l.validation, 0);
 }
 
+/* ---- replay: the timeline's mapping and the speed ladder ----------------------------- */
+
+TEST(viewer_timeline_maps_pixels_to_ticks_and_back)
+{
+    tw_viewer_timeline t = { .x0 = 30, .x1 = 1250, .first = 0, .last = 54000 };
+    CHECK(tw_viewer_timeline_tick_at(&t, 30) == 0);
+    CHECK(tw_viewer_timeline_tick_at(&t, 1250) == 54000);
+    CHECK(tw_viewer_timeline_tick_at(&t, 640) == 27000);          /* the middle */
+    CHECK(tw_viewer_timeline_tick_at(&t, 572) == 23990);          /* 542/1220 of the span, rounded */
+    CHECK(tw_viewer_timeline_tick_at(&t, -100) == 0);             /* outside: clamped */
+    CHECK(tw_viewer_timeline_tick_at(&t, 99999) == 54000);
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&t, 0), 30);
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&t, 54000), 1250);
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&t, 27000), 640);
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&t, 999999), 1250);
+    /* x -> tick -> x is the identity on every column (a tick is finer than a pixel). */
+    for (int x = t.x0; x <= t.x1; x++) CHECK_EQ_INT(tw_viewer_timeline_x_of(&t, tw_viewer_timeline_tick_at(&t, x)), x);
+    /* A span that does not start at 0. */
+    tw_viewer_timeline u = { .x0 = 0, .x1 = 100, .first = 1000, .last = 1100 };
+    CHECK(tw_viewer_timeline_tick_at(&u, 50) == 1050);
+    CHECK(tw_viewer_timeline_tick_at(&u, 0) == 1000);
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&u, 10), 0);              /* before the span */
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&u, 1075), 75);
+    /* Degenerate: an empty span or a bar of no width maps everything to its start. */
+    tw_viewer_timeline e = { .x0 = 10, .x1 = 200, .first = 7, .last = 7 };
+    CHECK(tw_viewer_timeline_tick_at(&e, 100) == 7);
+    CHECK_EQ_INT(tw_viewer_timeline_x_of(&e, 7), 10);
+    tw_viewer_timeline z = { .x0 = 10, .x1 = 10, .first = 0, .last = 100 };
+    CHECK(tw_viewer_timeline_tick_at(&z, 10) == 0);
+    CHECK(tw_viewer_timeline_tick_at(&z, 11) == 0);
+}
+
+TEST(viewer_speed_steps_1_2_5_from_a_tenth_to_a_thousand)
+{
+    static const double ladder[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 };
+    const int n = (int)(sizeof ladder / sizeof ladder[0]);
+    double s = 0.1;
+    for (int k = 1; k < n; k++) {
+        s = tw_viewer_speed_step(s, +1);
+        CHECK_NEAR(s, ladder[k], 1e-12);
+    }
+    CHECK_NEAR(tw_viewer_speed_step(1000, +1), 1000, 1e-12); /* the top stays */
+    for (int k = n - 2; k >= 0; k--) {
+        s = tw_viewer_speed_step(s, -1);
+        CHECK_NEAR(s, ladder[k], 1e-12);
+    }
+    CHECK_NEAR(tw_viewer_speed_step(0.1, -1), 0.1, 1e-12);   /* the bottom stays */
+    /* Off the ladder (--speed 3, --speed 5000): the next rung either way. */
+    CHECK_NEAR(tw_viewer_speed_step(3, +1), 5, 1e-12);
+    CHECK_NEAR(tw_viewer_speed_step(3, -1), 2, 1e-12);
+    CHECK_NEAR(tw_viewer_speed_step(5000, -1), 1000, 1e-12);
+    CHECK_NEAR(tw_viewer_speed_step(0.01, +1), 0.1, 1e-12);
+    CHECK_NEAR(tw_viewer_speed_step(7, 0), 7, 1e-12);
+}
+
 int main(int argc, char **argv) { return test_main(argc, argv); }

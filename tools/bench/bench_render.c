@@ -8,7 +8,8 @@
  *                            interleaved (tw_render_bench_run). Target ratio <= 1.2.
  *   render.office            scenes/office.twin.json at 10:00 from the home camera,
  *                            the whole path (tw_view_build, frame, readback) vs the
- *                            bare baseline drawing as many triangles (unit cubes).
+ *                            bare path drawing the office's own triangles, baked to
+ *                            world space, in one draw (tw_render_bench_bare).
  *   render.upload_100k       CPU ms to build and upload the draw list of 100,000
  *                            elements (tw_view_build + the CPU part of
  *                            tw_render_frame) vs a plain memcpy of the draw list's
@@ -107,11 +108,12 @@ static int bench_office(tw_render *r, uint32_t frames)
     tw_view *v = NULL;
     tw_render_target t = { 0 };
     uint8_t *px = malloc((size_t)W * H * 4);
-    double *te = calloc(frames, sizeof *te), *tn = calloc(frames, sizeof *tn);
+    double *te = calloc(frames, sizeof *te), *tn = calloc(frames, sizeof *tn), *tb = calloc(frames, sizeof *tb);
+    tw_render_bench_bare *bare = NULL;
     tw_diag diag;
     tw_diag_clear(&diag);
     int rc = 1;
-    if (!px || !te || !tn) goto done;
+    if (!px || !te || !tn || !tb) goto done;
     if ((st = tw_view_new(r, s.world, s.sim, &v, &diag)) ||
         (st = tw_render_target_create(r, &(tw_render_target_desc){ .width = W, .height = H }, &t))) {
         fail("setting up the office view", st);
@@ -120,15 +122,27 @@ static int bench_office(tw_render *r, uint32_t frames)
     tw_render_drawlist dl;
     memset(&dl, 0, sizeof dl);
     tw_view_camera_preset(v, "home", (float)W / (float)H, &dl.camera);
-    /* Frames alternate with and without element edges. */
+    /* The baseline: the office's own triangles, baked to world space, one
+     * draw with the trivial shader (tw_render_bench_bare). */
     tw_view_style style = { 0 }, plain = { .no_edges = 1 };
+    if ((st = tw_view_build(v, &style, 0.5, tw_sim_time(s.sim), &dl)) ||
+        (st = tw_render_bench_bare_new(r, &dl, W, H, &bare))) {
+        fail("the office's baseline", st);
+        goto done;
+    }
+    /* Frames rotate through the engine with and without element edges and
+     * the bare path, so that the machine's noise hits all three alike. */
     for (uint32_t k = 0; k < 3 + frames && !st; k++) {
-        for (int pass = 0; pass < 2 && !st; pass++) {
+        for (int pass = 0; pass < 3 && !st; pass++) {
             double t0 = tw_clock_monotonic_s();
-            st = tw_view_build(v, pass ? &plain : &style, 0.5, tw_sim_time(s.sim), &dl);
-            if (!st) st = tw_render_frame(r, t, &dl, NULL);
-            if (!st) st = tw_render_target_read(r, t, px, (size_t)W * H * 4);
-            if (k >= 3) (pass ? tn : te)[k - 3] = (tw_clock_monotonic_s() - t0) * 1e3;
+            if (pass == 2) {
+                st = tw_render_bench_bare_frame(r, bare);
+            } else {
+                st = tw_view_build(v, pass ? &plain : &style, 0.5, tw_sim_time(s.sim), &dl);
+                if (!st) st = tw_render_frame(r, t, &dl, NULL);
+                if (!st) st = tw_render_target_read(r, t, px, (size_t)W * H * 4);
+            }
+            if (k >= 3) (pass == 2 ? tb : pass ? tn : te)[k - 3] = (tw_clock_monotonic_s() - t0) * 1e3;
         }
     }
     if (st) {
@@ -137,38 +151,34 @@ static int bench_office(tw_render *r, uint32_t frames)
     }
     tw_view_stats vs;
     tw_view_get_stats(v, &vs);
-    /* The baseline: the bare renderer drawing as many triangles, as unit cubes. */
-    uint32_t cubes = (uint32_t)((vs.triangles + 11) / 12);
-    tw_render_bench_result res;
-    tw_render_bench_desc bd = { .instances = cubes, .width = W, .height = H, .frames = frames, .warmup = 3 };
-    if ((st = tw_render_bench_run(r, &bd, &res))) {
-        fail("the office's baseline", st);
-        goto done;
-    }
     double value = bench_median(te, (int)frames), no_edges = bench_median(tn, (int)frames);
+    double base = bench_median(tb, (int)frames);
     char extra[512];
     snprintf(extra, sizeof extra,
-             "\"instances\":%u,\"triangles\":%llu,\"frames\":%u,\"baseline_cubes\":%u,\"no_edges_ms\":%.3f,"
+             "\"instances\":%u,\"triangles\":%llu,\"frames\":%u,\"baseline_triangles\":%llu,\"no_edges_ms\":%.3f,"
              "\"no_edges_ratio\":%.3f,"
              "\"measures\":\"tw_view_build + tw_render_frame + readback, home camera, 10:00\"",
-             vs.instances, (unsigned long long)vs.triangles, frames, cubes, no_edges, no_edges / res.baseline_ms);
+             vs.instances, (unsigned long long)vs.triangles, frames,
+             (unsigned long long)tw_render_bench_bare_triangles(bare), no_edges, no_edges / base);
     bench_line line = { .bench = "render.office",
                         .value = value,
                         .unit = "ms/frame",
-                        .baseline = res.baseline_ms,
-                        .baseline_name = "bare Vulkan: clear, one instanced draw of unit cubes with the office's "
-                                         "triangle count, readback",
+                        .baseline = base,
+                        .baseline_name = "bare Vulkan: clear, one draw of the office's triangles (baked to world "
+                                         "space) with a trivial shader, readback",
                         .target = "ratio <= 1.2",
-                        .met = value / res.baseline_ms <= 1.2,
+                        .met = value / base <= 1.2,
                         .extra_json = extra };
     bench_emit(stdout, &line);
     rc = 0;
 done:
+    tw_render_bench_bare_free(r, bare);
     if (t.id) tw_render_target_destroy(r, t);
     tw_view_free(v);
     free(px);
     free(te);
     free(tn);
+    free(tb);
     tw_app_session_close(&s);
     return rc;
 }
@@ -218,6 +228,10 @@ static int bench_upload(tw_render *r, uint32_t n, uint32_t frames)
     tw_view_camera_preset(v, "home", 16.0f / 9.0f, &dl.camera);
     tw_view_style style = { 0 };
     for (uint32_t k = 0; k < 2 + frames && !st; k++) {
+        /* The previous frame finishes first: on lavapipe the "GPU" is the
+         * same two cores, and its rasterisation running beside the upload
+         * would be counted as the upload's time. A real GPU takes no CPU. */
+        tw_render_wait_idle(r);
         double t0 = tw_clock_monotonic_s();
         st = tw_view_build(v, &style, 1.0, 0.0, &dl);
         double t1 = tw_clock_monotonic_s();

@@ -1,8 +1,10 @@
 /* `twin check`: load a scene with everything the simulation validates, then
  * print what it holds. */
+#define _POSIX_C_SOURCE 200809L
 #include <string.h>
 
 #include "app_internal.h"
+#include "twin/mesh_import.h"
 
 /* The bound sensor ids (and topic patterns), one a line, each once, in rule order. */
 static void list_sensors(const tw_bind *b, FILE *out)
@@ -35,6 +37,65 @@ static void describe_rules(const app_telemetry *t, FILE *out)
         if (r->stale_after > 0) fprintf(out, ", stale after %g s", r->stale_after);
         fputs(")\n", out);
     }
+}
+
+/* Mesh files named by Shapes of kind mesh, each loaded once (as the view
+ * would: relative paths from the scene's folder). */
+typedef struct mesh_check {
+    char *path;             /* resolved */
+    tw_status st;
+    uint32_t tris;
+    char why[TW_DIAG_MSG_MAX];
+} mesh_check;
+
+typedef struct mesh_checks {
+    tw_allocator alloc;
+    mesh_check *items;
+    size_t cap, count;
+    char dir[4096];         /* the scene's folder, "" for the working directory */
+} mesh_checks;
+
+static void mesh_checks_init(mesh_checks *mc, const tw_allocator *alloc, const char *scene_path)
+{
+    memset(mc, 0, sizeof *mc);
+    mc->alloc = tw_allocator_or_default(alloc);
+    const char *slash = strrchr(scene_path, '/');
+    if (slash) {
+        size_t n = slash == scene_path ? 1 : (size_t)(slash - scene_path);
+        if (n < sizeof mc->dir) {
+            memcpy(mc->dir, scene_path, n);
+            mc->dir[n] = '\0';
+        }
+    }
+}
+
+static void mesh_checks_fini(mesh_checks *mc)
+{
+    for (size_t i = 0; i < mc->count; i++) tw_free(&mc->alloc, mc->items[i].path, strlen(mc->items[i].path) + 1);
+    tw_free(&mc->alloc, mc->items, mc->cap * sizeof *mc->items);
+}
+
+/* The check of one file reference; NULL when out of memory (the caller says so). */
+static const mesh_check *mesh_check_file(mesh_checks *mc, const char *ref)
+{
+    char file[4096 + TW_REF_MAX + 2];
+    if (ref[0] == '/' || !mc->dir[0]) snprintf(file, sizeof file, "%s", ref);
+    else snprintf(file, sizeof file, "%s/%s", mc->dir, ref);
+    for (size_t i = 0; i < mc->count; i++)
+        if (strcmp(mc->items[i].path, file) == 0) return &mc->items[i];
+    if (tw_grow(&mc->alloc, (void **)&mc->items, &mc->cap, mc->count + 1, sizeof *mc->items)) return NULL;
+    mesh_check *c = &mc->items[mc->count];
+    memset(c, 0, sizeof *c);
+    if (!(c->path = tw_strdup(&mc->alloc, file))) return NULL;
+    mc->count++;
+    tw_asset_mesh m;
+    tw_diag d;
+    tw_diag_clear(&d);
+    c->st = tw_asset_mesh_load(&(tw_asset_mesh_desc){ .path = file, .alloc = &mc->alloc }, &m, &d);
+    if (c->st) snprintf(c->why, sizeof c->why, "%s", d.message);
+    else c->tris = m.triangle_count;
+    tw_asset_mesh_fini(&m);
+    return c;
 }
 
 tw_status tw_app_check(const char *scene_path, FILE *out, tw_diag *diag)
@@ -98,6 +159,8 @@ tw_status tw_app_check_scene(const tw_app_check_desc *d, FILE *out, tw_diag *dia
     /* Warnings: things that load but are probably not what the author meant. */
     uint32_t warnings = 0;
     const tw_sim_components *ids = tw_sim_component_ids(s.sim);
+    mesh_checks mc;
+    mesh_checks_init(&mc, tw_ecs_world_allocator(s.world), scene_path);
     for (uint32_t i = 0; i < cap; i++) {
         tw_entity e = tw_ecs_entity_at(s.world, i);
         if (tw_entity_is_null(e)) continue;
@@ -118,7 +181,35 @@ tw_status tw_app_check_scene(const tw_app_check_desc *d, FILE *out, tw_diag *dia
                     shape->kind == TW_SHAPE_EXTRUSION ? "footprint" : "polyline");
             warnings++;
         }
+        if (shape && shape->kind == TW_SHAPE_MESH) {
+            char ref[TW_REF_MAX + 1];
+            size_t len = strnlen(shape->mesh, TW_REF_MAX);
+            memcpy(ref, shape->mesh, len);
+            ref[len] = '\0';
+            if (!ref[0]) {
+                fprintf(out, "warning: %s: the Shape is of kind mesh but names no file\n", path);
+                warnings++;
+            } else if (strncmp(ref, "cityjson:", 9) && strncmp(ref, "ifc:", 4)) {
+                const mesh_check *c = mesh_check_file(&mc, ref);
+                if (!c) {
+                    fprintf(out, "warning: %s: mesh file %s: out of memory checking it\n", path, ref);
+                    warnings++;
+                } else if (c->st) {
+                    fprintf(out, "warning: %s: mesh file %s cannot be drawn: %s\n", path, ref, c->why);
+                    warnings++;
+                }
+            }
+        }
     }
+    if (mc.count) {
+        uint64_t tris = 0;
+        uint32_t good = 0;
+        for (size_t i = 0; i < mc.count; i++)
+            if (!mc.items[i].st) tris += mc.items[i].tris, good++;
+        fprintf(out, "mesh files: %u readable of %u (%llu triangles)\n", good, (unsigned)mc.count,
+                (unsigned long long)tris);
+    }
+    mesh_checks_fini(&mc);
     if (tel.b) {
         describe_rules(&tel, out);
         if (tw_bind_rule_count(tel.b) == 0) {

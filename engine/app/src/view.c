@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "twin/hash.h"
+#include "twin/mesh_import.h"
 #include "twin/render_geom.h"
 #include "twin/sim_components.h"
 #include "twin/view.h"
@@ -104,6 +105,21 @@ typedef struct pos_rec {
     float yaw;
 } pos_rec;
 
+/* A mesh file (Shape kind "mesh"), loaded once per resolved path and shared
+ * by every entity that names it; kept across rescans while one does. A file
+ * that failed keeps its reason, so it is neither retried nor reported again
+ * at every rescan. */
+typedef struct file_rec {
+    char *path;             /* resolved (tw_strdup); NULL: a free record */
+    tw_render_mesh mesh;    /* 0: the file failed */
+    tw_status st;
+    uint32_t seen;          /* rescan stamp: unseen ones are let go */
+    uint32_t tris;
+    int warned;
+    float min[3], max[3];   /* model space */
+    char why[TW_DIAG_MSG_MAX];
+} file_rec;
+
 typedef struct storey_rec {
     tw_entity e;
     float elevation, height;
@@ -126,7 +142,14 @@ struct tw_view {
     int dirty;               /* rescan at the next build */
     uint32_t rescans;
     uint32_t warnings;
-    int warned_mesh;
+    int warned_refs[3];      /* cityjson: and ifc: references, mesh Shapes naming no file: said once */
+
+    /* Mesh files: one record per resolved path. */
+    file_rec *files;
+    size_t file_cap;
+    char base_dir[4096];     /* relative mesh paths resolve against it; "": the working directory */
+    int defer_relative;      /* tw_view_new's first scan: relative mesh paths wait for the base dir */
+    uint32_t deferred;       /* ...and how many did */
 
     tw_render_mesh cube, person;
     uint32_t cube_tris, person_tris;
@@ -541,7 +564,8 @@ static tw_status collect_doors(tw_view *v, uint32_t cap)
             return TW_ERR_NOMEM;
         v->door_recs[v->door_rec_count++] = (door_rec){ tw_entity_index(d->wall), d->offset, d->width, e };
     }
-    qsort(v->door_recs, v->door_rec_count, sizeof *v->door_recs, door_cmp);
+    if (v->door_rec_count > 1) /* with none, door_recs may be NULL, which qsort must not see */
+        qsort(v->door_recs, v->door_rec_count, sizeof *v->door_recs, door_cmp);
     return TW_OK;
 }
 
@@ -646,17 +670,209 @@ static tw_status scan_people(tw_view *v, uint32_t cap)
     return TW_OK;
 }
 
-/* Pass 3: slabs, walls, conveyors and other shapes with a mesh of their own. */
+/* ---- mesh files (Shape kind "mesh") ------------------------------------------------ */
+
+/* The engine's meshes come in tw_render_vertex form: positions and normals
+ * interleaved. Outline edges are left to the renderer (derived from creases).
+ * *scratch is set when our own allocator failed (not the renderer). */
+static tw_status file_upload(tw_view *v, const tw_asset_mesh *am, const char *label, tw_render_mesh *out,
+                             int *scratch)
+{
+    size_t bytes = (size_t)am->vertex_count * sizeof(tw_render_vertex);
+    tw_render_vertex *vx = tw_alloc(&v->alloc, bytes);
+    *scratch = vx == NULL;
+    if (!vx) return TW_ERR_NOMEM;
+    for (uint32_t k = 0; k < am->vertex_count; k++) {
+        memcpy(vx[k].position, am->positions[k], sizeof vx[k].position);
+        memcpy(vx[k].normal, am->normals[k], sizeof vx[k].normal);
+    }
+    tw_render_mesh_desc d = { .vertices = vx, .vertex_count = am->vertex_count, .indices = am->indices,
+                              .index_count = am->index_count, .label = label };
+    tw_status st = tw_render_mesh_create(v->r, &d, out);
+    tw_free(&v->alloc, vx, bytes);
+    return st;
+}
+
+/* The record of a resolved path: found, or made now by loading the file
+ * (a failure is recorded too). NULL only when out of memory. */
+static file_rec *file_get(tw_view *v, const char *path)
+{
+    size_t free_slot = SIZE_MAX;
+    for (size_t i = 0; i < v->file_cap; i++) {
+        if (!v->files[i].path) {
+            if (free_slot == SIZE_MAX) free_slot = i;
+            continue;
+        }
+        if (strcmp(v->files[i].path, path) == 0) return &v->files[i];
+    }
+    if (free_slot == SIZE_MAX) {
+        free_slot = v->file_cap;
+        if (grow(v, &v->files, &v->file_cap, v->file_cap + 1, sizeof *v->files)) return NULL;
+        memset(v->files + free_slot, 0, (v->file_cap - free_slot) * sizeof *v->files);
+    }
+    file_rec *f = &v->files[free_slot];
+    memset(f, 0, sizeof *f);
+    if (!(f->path = tw_strdup(&v->alloc, path))) return NULL;
+    tw_asset_mesh am;
+    tw_diag diag;
+    tw_diag_clear(&diag);
+    f->st = tw_asset_mesh_load(&(tw_asset_mesh_desc){ .path = path, .alloc = &v->alloc }, &am, &diag);
+    int ours = f->st == TW_ERR_NOMEM; /* our allocator failed, not the file */
+    if (f->st == TW_OK) {
+        /* The renderer refusing the mesh (its buffers' limits) is the file's failure: reported, not retried. */
+        f->st = file_upload(v, &am, path, &f->mesh, &ours);
+        if (f->st) snprintf(diag.message, sizeof diag.message, "%s: uploading its %u triangles failed (%s)", path,
+                            am.triangle_count, tw_status_str(f->st));
+    }
+    if (f->st == TW_OK) {
+        f->tris = am.triangle_count;
+        memcpy(f->min, am.min, sizeof f->min);
+        memcpy(f->max, am.max, sizeof f->max);
+        v->mesh_count++;
+    } else {
+        f->mesh.id = 0;
+        snprintf(f->why, sizeof f->why, "%s", diag.message);
+    }
+    tw_asset_mesh_fini(&am);
+    if (ours) { /* not the file's fault: forget it, so the next rescan tries again */
+        tw_free(&v->alloc, f->path, strlen(f->path) + 1);
+        f->path = NULL;
+        return NULL;
+    }
+    return f;
+}
+
+static void file_release(tw_view *v, file_rec *f)
+{
+    if (f->mesh.id) {
+        tw_render_mesh_destroy(v->r, f->mesh);
+        v->mesh_count--;
+    }
+    tw_free(&v->alloc, f->path, strlen(f->path) + 1);
+    memset(f, 0, sizeof *f);
+}
+
+/* Files no entity named at this rescan are let go. */
+static void files_sweep(tw_view *v)
+{
+    for (size_t i = 0; i < v->file_cap; i++)
+        if (v->files[i].path && v->files[i].seen != v->rescans) file_release(v, &v->files[i]);
+}
+
+/* The scale that fits the model into Shape.size (m, the entity's own axes).
+ * [1, 1, 1] (the default: no size given) and all zeros keep the model's own
+ * size; an axis given as 0 (or along which the model is flat) takes the
+ * smallest scale of the axes given, so [0, 0, 2.5] scales uniformly to a
+ * height of 2.5 m. */
+static void mesh_scale(const float size[3], const float lo[3], const float hi[3], float out[3])
+{
+    out[0] = out[1] = out[2] = 1.0f;
+    if (size[0] == 1.0f && size[1] == 1.0f && size[2] == 1.0f) return;
+    float s[3], least = INFINITY;
+    int given[3];
+    for (int k = 0; k < 3; k++) {
+        float ext = hi[k] - lo[k];
+        given[k] = size[k] > 0.0f && isfinite(size[k]) && ext > 1e-6f;
+        s[k] = given[k] ? size[k] / ext : 0.0f;
+        if (given[k] && s[k] < least) least = s[k];
+    }
+    if (!isfinite(least)) return;
+    for (int k = 0; k < 3; k++) out[k] = given[k] ? s[k] : least;
+}
+
+/* Relative paths join the base dir; the result names the file's record. */
+static int mesh_resolve(const tw_view *v, const char *ref, char *out, size_t size)
+{
+    int n = ref[0] == '/' || !v->base_dir[0] ? snprintf(out, size, "%s", ref)
+                                             : snprintf(out, size, "%s/%s", v->base_dir, ref);
+    return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+typedef struct mesh_refs {
+    uint32_t cityjson, ifc, empty;
+} mesh_refs;
+
+/* One entity with a Shape of kind mesh: counted when it refers to a CityJSON
+ * or IFC object (not drawn yet), drawn from its file otherwise; a file that
+ * fails is reported once (naming the entity and the reason) and the entity
+ * is counted in the warnings. */
+static tw_status scan_mesh(tw_view *v, tw_entity e, const Shape *sh, mesh_refs *refs)
+{
+    char ref[TW_REF_MAX + 1];
+    size_t len = strnlen(sh->mesh, TW_REF_MAX);
+    memcpy(ref, sh->mesh, len);
+    ref[len] = '\0';
+    if (!strncmp(ref, "cityjson:", 9)) return refs->cityjson++, TW_OK;
+    if (!strncmp(ref, "ifc:", 4)) return refs->ifc++, TW_OK;
+    if (!ref[0]) return refs->empty++, TW_OK;
+    if (ref[0] != '/' && v->defer_relative) return v->deferred++, TW_OK;
+    char path[TW_ECS_PATH_MAX];
+    char file[4096];
+    if (mesh_resolve(v, ref, file, sizeof file)) {
+        if (tw_ecs_entity_path(v->w, e, path, sizeof path) < 0) path[0] = '\0';
+        TW_LOG(NULL, TW_LOG_WARN, VIEW_LOG, "%s: mesh file %s: the path is too long; it is not drawn", path, ref);
+        v->warnings++;
+        return TW_OK;
+    }
+    file_rec *f = file_get(v, file);
+    if (!f) return TW_ERR_NOMEM;
+    f->seen = v->rescans;
+    if (f->st) {
+        if (!f->warned) {
+            if (tw_ecs_entity_path(v->w, e, path, sizeof path) < 0) path[0] = '\0';
+            TW_LOG(NULL, TW_LOG_WARN, VIEW_LOG, "%s: its mesh file is not drawn: %s", path, f->why);
+            f->warned = 1;
+        }
+        v->warnings++;
+        return TW_OK;
+    }
+    tw_entity storey = storey_of(v, e);
+    const uint8_t *col = tw_ecs_has(v->w, e, v->c.machine)     ? COL_MACHINE
+                         : tw_ecs_has(v->w, e, v->c.equipment) ? COL_EQUIPMENT
+                                                               : COL_OTHER;
+    view_item *it;
+    tw_status st = item_push(v, e, ITEM_MESH, f->mesh, col, storey, &it);
+    if (st) return st;
+    it->tris = f->tris;
+    it->rank = 1;
+    /* The model's origin at Transform.position, turned by yaw, scaled to Shape.size. */
+    const Transform *t = tw_ecs_get(v->w, e, v->c.transform);
+    float pos[3] = { 0, 0, base_z(v, e, storey) }, yaw = 0.0f, scale[3];
+    if (t) {
+        memcpy(pos, t->position, sizeof pos);
+        yaw = t->yaw;
+    }
+    mesh_scale(sh->size, f->min, f->max, scale);
+    float *m = v->inst[v->item_count - 1].transform;
+    tw_render_transform_trs(m, pos, yaw, scale);
+    /* Bounds: the model box's corners through the placement (column-major). */
+    float lo[3] = { INFINITY, INFINITY, INFINITY }, hi[3] = { -INFINITY, -INFINITY, -INFINITY };
+    for (int c = 0; c < 8; c++) {
+        float p[3] = { (c & 1) ? f->max[0] : f->min[0], (c & 2) ? f->max[1] : f->min[1],
+                       (c & 4) ? f->max[2] : f->min[2] };
+        for (int k = 0; k < 3; k++) {
+            float w = m[k] * p[0] + m[4 + k] * p[1] + m[8 + k] * p[2] + m[12 + k];
+            lo[k] = fminf(lo[k], w);
+            hi[k] = fmaxf(hi[k], w);
+        }
+    }
+    bounds_add(v, lo, hi);
+    return TW_OK;
+}
+
+/* Pass 3: slabs, walls, conveyors and other shapes with a mesh of their own,
+ * and meshes from files. */
 static tw_status scan_own(tw_view *v, uint32_t cap)
 {
-    uint32_t skipped_files = 0;
+    mesh_refs refs = { 0 };
     for (uint32_t i = 0; i < cap; i++) {
         tw_entity e = tw_ecs_entity_at(v->w, i);
         if (tw_entity_is_null(e)) continue;
         const Shape *sh = tw_ecs_get(v->w, e, v->c.shape);
         if (!sh || sh->kind == TW_SHAPE_BOX || tw_ecs_has(v->w, e, v->c.body)) continue;
         if (sh->kind == TW_SHAPE_MESH) {
-            skipped_files++;
+            tw_status st = scan_mesh(v, e, sh, &refs);
+            if (st) return st;
             continue;
         }
         if (sh->kind != TW_SHAPE_EXTRUSION && sh->kind != TW_SHAPE_POLYLINE) continue;
@@ -691,14 +907,20 @@ static tw_status scan_own(tw_view *v, uint32_t cap)
         it->rank = is_space ? 2 : tw_ecs_has(v->w, e, v->c.wall) ? 0 : 1;
         bounds_add(v, m->min, m->max);
     }
-    if (skipped_files) {
-        v->warnings += skipped_files;
-        if (!v->warned_mesh)
-            TW_LOG(NULL, TW_LOG_WARN, VIEW_LOG,
-                   "%u entities have a mesh-file Shape, which the view does not draw yet (mesh import comes later)",
-                   skipped_files);
-        v->warned_mesh = 1;
+    /* References into CityJSON and IFC models are not drawn yet: said once per kind. */
+    static const char *const ref_what[3] = { "refer to CityJSON objects (\"cityjson:ID\"), which the view does not "
+                                             "draw yet",
+                                             "refer to IFC elements (\"ifc:GlobalId\"), which the view does not draw "
+                                             "yet",
+                                             "have a Shape of kind mesh naming no file" };
+    const uint32_t ref_n[3] = { refs.cityjson, refs.ifc, refs.empty };
+    for (int k = 0; k < 3; k++) {
+        if (!ref_n[k]) continue;
+        v->warnings += ref_n[k];
+        if (!v->warned_refs[k]) TW_LOG(NULL, TW_LOG_WARN, VIEW_LOG, "%u entities %s", ref_n[k], ref_what[k]);
+        v->warned_refs[k] = 1;
     }
+    files_sweep(v);
     return TW_OK;
 }
 
@@ -1194,7 +1416,10 @@ tw_status tw_view_new(tw_render *r, tw_ecs_world *w, const tw_sim *sim, tw_view 
         if (!st) v->alarms_ready = 1;
     }
     if (!st) st = shared_meshes(v);
+    v->defer_relative = 1; /* relative mesh files wait for tw_view_set_base_dir or the first build */
     if (!st) st = rescan(v);
+    v->defer_relative = 0;
+    if (v->deferred) v->dirty = 1;
     if (st) {
         if (!diag || !diag->message[0])
             tw_diag_set(diag, "making the view's meshes failed: %s", tw_status_str(st));
@@ -1210,6 +1435,9 @@ void tw_view_free(tw_view *v)
     if (!v) return;
     for (uint32_t i = 0; i < v->slot_cap; i++)
         if (v->meshes[i].id) tw_render_mesh_destroy(v->r, v->meshes[i].mesh);
+    for (size_t i = 0; i < v->file_cap; i++)
+        if (v->files[i].path) file_release(v, &v->files[i]);
+    tw_free(&v->alloc, v->files, v->file_cap * sizeof *v->files);
     if (v->cube.id) tw_render_mesh_destroy(v->r, v->cube);
     if (v->person.id) tw_render_mesh_destroy(v->r, v->person);
     if (v->alarms_ready) tw_ecs_query_fini(&v->alarms);
@@ -1348,6 +1576,38 @@ void tw_view_invalidate(tw_view *v)
 {
     TW_CHECK(v, "tw_view_invalidate needs a view.");
     v->dirty = 1;
+}
+
+void tw_view_set_base_dir(tw_view *v, const char *dir)
+{
+    TW_CHECK(v, "tw_view_set_base_dir needs a view.");
+    size_t n = dir ? strlen(dir) : 0;
+    if (n >= sizeof v->base_dir) {
+        TW_LOG(NULL, TW_LOG_WARN, VIEW_LOG, "the scene's folder path is %zu bytes, more than %zu: relative mesh "
+               "paths resolve against the working directory", n, sizeof v->base_dir - 1);
+        n = 0;
+    }
+    memcpy(v->base_dir, dir ? dir : "", n);
+    v->base_dir[n] = '\0';
+    /* Re-read now, so the bounds (camera presets) include the meshes; a
+     * failure is left for the next build to report. */
+    if (rescan(v)) v->dirty = 1;
+}
+
+void tw_view_set_scene_path(tw_view *v, const char *scene_path)
+{
+    TW_CHECK(v, "tw_view_set_scene_path needs a view.");
+    const char *slash = scene_path ? strrchr(scene_path, '/') : NULL;
+    if (!slash) {
+        tw_view_set_base_dir(v, NULL);
+        return;
+    }
+    char dir[4096];
+    size_t n = slash == scene_path ? 1 : (size_t)(slash - scene_path);
+    if (n >= sizeof dir) n = sizeof dir - 1;
+    memcpy(dir, scene_path, n);
+    dir[n] = '\0';
+    tw_view_set_base_dir(v, dir);
 }
 
 void tw_view_get_stats(const tw_view *v, tw_view_stats *out)

@@ -36,10 +36,6 @@ const viewer_colorby viewer_colorbys[] = {
 };
 const int viewer_colorby_count = (int)(sizeof viewer_colorbys / sizeof viewer_colorbys[0]);
 
-/* The +/- ladder of simulation speeds. */
-static const double speeds[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000 };
-enum { SPEED_COUNT = sizeof speeds / sizeof speeds[0] };
-
 static const float DEG = 0.017453292519943295f;
 enum { CLICK_SLOP = 4 };  /* pixels a press may move and still be a click */
 
@@ -273,6 +269,7 @@ static void select_entity(viewer *v, tw_entity e, int print)
         if (tw_ecs_entity_path(v->world, e, path, sizeof path) < 0) snprintf(path, sizeof path, "(unnamed)");
         fprintf(v->out, "picked %s (%s)\n", path, tw_kind_name(tw_ecs_entity_kind(v->world, e)));
         v->result->picks++;
+        viewer_print_sensors(v);
     }
     fflush(v->out);
 }
@@ -317,14 +314,7 @@ static void save_screenshot(viewer *v, double now)
 static void change_speed(viewer *v, int dir)
 {
     if (v->live) return; /* live telemetry: the sim follows the wall clock */
-    int k = 0;
-    if (dir > 0) {
-        while (k < SPEED_COUNT - 1 && speeds[k] <= v->speed * 1.0001) k++;
-    } else {
-        k = SPEED_COUNT - 1;
-        while (k > 0 && speeds[k] >= v->speed * 0.9999) k--;
-    }
-    v->speed = speeds[k];
+    v->speed = tw_viewer_speed_step(v->speed, dir);
 }
 
 static void cycle_colorby(viewer *v)
@@ -361,11 +351,19 @@ static void handle_key(viewer *v, const tw_platform_event *ev, double now)
         return;
     }
     if (ev->repeat && k != '=' && k != '-' && k != TW_KEY_KP_PLUS && k != TW_KEY_KP_MINUS && k != 'n' && k != '.' &&
-        k != '[' && k != ']')
+        k != TW_KEY_KP_PERIOD && k != '[' && k != ']')
         return;
     int help = 0;
     switch (k) {
-    case TW_KEY_SPACE: v->paused = !v->paused; snprintf(v->status, sizeof v->status, v->paused ? "paused" : "running"); break;
+    case TW_KEY_SPACE:
+        if (v->replay && v->at_end) {
+            /* Playing never runs past the recorded end. */
+            snprintf(v->status, sizeof v->status, "end of log: Home, [ or a click on the timeline goes back");
+            break;
+        }
+        v->paused = !v->paused;
+        snprintf(v->status, sizeof v->status, v->paused ? "paused" : v->replay ? "playing" : "running");
+        break;
     case 'n':
     case '.':
     case TW_KEY_KP_PERIOD:
@@ -387,9 +385,20 @@ static void handle_key(viewer *v, const tw_platform_event *ev, double now)
     case 'x': toggle_section(v); break;
     case '[':
     case ']':
+        if (v->replay && !(v->section && (ev->mods & TW_MOD_SHIFT))) {
+            v->alarm_request = k == ']' ? 1 : -1; /* the loop seeks */
+            break;
+        }
         if (v->section) {
             v->section_height += k == ']' ? 0.25f : -0.25f;
             snprintf(v->status, sizeof v->status, "section at %.2f m", (double)v->section_height);
+        }
+        break;
+    case TW_KEY_HOME:
+    case TW_KEY_END:
+        if (v->replay) {
+            v->seek_pending = (int64_t)(k == TW_KEY_HOME ? v->rp_first : v->rp_end);
+            v->seek_why = k == TW_KEY_HOME ? "start" : "end";
         }
         break;
     case 'f': focus_selection(v); break;
@@ -417,6 +426,13 @@ static void handle_event(viewer *v, const tw_platform_event *ev, double now)
     case TW_PLATFORM_EVENT_KEY_DOWN:
     case TW_PLATFORM_EVENT_KEY_UP: handle_key(v, ev, now); break;
     case TW_PLATFORM_EVENT_MOUSE_DOWN:
+        if (v->replay && ev->button == TW_BUTTON_LEFT && viewer_rect_contains(&v->timeline_rect, ev->x, ev->y)) {
+            /* The timeline: a press seeks there, a drag scrubs; neither orbits nor picks. */
+            v->scrubbing = 1;
+            v->seek_pending = (int64_t)tw_viewer_timeline_tick_at(&v->timeline, ev->x);
+            v->seek_why = "timeline";
+            break;
+        }
         v->buttons |= 1u << ev->button;
         v->mouse_x = v->press_x = ev->x;
         v->mouse_y = v->press_y = ev->y;
@@ -427,6 +443,11 @@ static void handle_event(viewer *v, const tw_platform_event *ev, double now)
         int dx = ev->x - v->mouse_x, dy = ev->y - v->mouse_y;
         v->mouse_x = ev->x;
         v->mouse_y = ev->y;
+        if (v->scrubbing) {
+            v->seek_pending = (int64_t)tw_viewer_timeline_tick_at(&v->timeline, ev->x);
+            v->seek_why = "scrub";
+            break;
+        }
         if (!v->buttons) break;
         if (!v->dragging && (abs(ev->x - v->press_x) > CLICK_SLOP || abs(ev->y - v->press_y) > CLICK_SLOP))
             v->dragging = 1;
@@ -436,6 +457,12 @@ static void handle_event(viewer *v, const tw_platform_event *ev, double now)
         break;
     }
     case TW_PLATFORM_EVENT_MOUSE_UP: {
+        if (v->scrubbing && ev->button == TW_BUTTON_LEFT) {
+            v->scrubbing = 0;
+            v->mouse_x = ev->x;
+            v->mouse_y = ev->y;
+            break;
+        }
         int was_held = (v->buttons >> ev->button) & 1u;
         v->buttons &= ~(1u << ev->button);
         v->mouse_x = ev->x;
@@ -501,7 +528,7 @@ static void fly(viewer *v, double dt)
 /* ---- the simulation and its telemetry ----------------------------------------------------- */
 
 /* Keeps the alarm transitions of the last tick in the ring, then clears them. */
-static void take_events(viewer *v)
+void viewer_take_events(viewer *v)
 {
     uint32_t n;
     const tw_sim_event *ev = tw_sim_events(v->sim, &n);
@@ -519,6 +546,10 @@ static void take_events(viewer *v)
 /* One tick, as `twin run` does it: the samples measured up to now, then the systems. */
 static tw_status sim_tick(viewer *v)
 {
+    /* With --record, as `twin run --record` does: the keyframe when one is
+     * due, the samples as applied, then the tick's alarm events. */
+    uint64_t tick = tw_sim_tick(v->sim);
+    app_recording_before_tick(&v->rec, &v->tel, v->sim, tick);
     if (v->tel.b) {
         tw_status bst = tw_bind_apply_until(v->tel.b, v->world, tw_sim_time(v->sim));
         if (bst != TW_OK && !v->source_failed) {
@@ -526,9 +557,11 @@ static tw_status sim_tick(viewer *v)
             TW_LOG(&v->log, TW_LOG_WARN, "telemetry", "a telemetry source stopped (%s); the view goes on without it",
                    tw_status_str(bst));
         }
+        app_recording_applied(&v->rec, &v->tel, tick);
     }
     tw_status st = tw_sim_step(v->sim);
-    take_events(v);
+    app_recording_after_tick(&v->rec, v->sim, tick);
+    viewer_take_events(v);
     return st;
 }
 
@@ -556,25 +589,28 @@ static tw_status sim_advance(viewer *v, double sim_dt)
 }
 
 /* tw_view_style.quality: the worst quality of the entity's bindings. */
-static int entity_quality(void *user, tw_entity e)
+int viewer_entity_quality(void *user, tw_entity e)
 {
     const viewer *v = user;
-    return (int)tw_bind_entity_quality(v->tel.b, e);
+    const tw_bind *b = viewer_binder(v);
+    return b ? (int)tw_bind_entity_quality(b, e) : 0;
 }
 
 /* The inspector's row under a field: the sensor bound to it, its last
  * value, quality and (assimilate, observe) residual. */
-static int field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out, size_t size)
+int viewer_field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out, size_t size)
 {
     const viewer *v = user;
+    const tw_bind *b = viewer_binder(v);
+    if (!b) return 0;
     const tw_ecs_component_info *info = tw_ecs_component_get_info(v->world, c);
     if (!info || field_index >= info->field_count) return 0;
     const tw_field *fd = &info->fields[field_index];
     size_t cl = strlen(info->name), fl = strlen(fd->name);
-    uint32_t nb = tw_bind_binding_count(v->tel.b);
+    uint32_t nb = tw_bind_binding_count(b);
     for (uint32_t i = 0; i < nb; i++) {
         tw_bind_binding_info bi;
-        if (!tw_bind_binding_get(v->tel.b, i, &bi) || !tw_entity_eq(bi.entity, e) || !bi.field) continue;
+        if (!tw_bind_binding_get(b, i, &bi) || !tw_entity_eq(bi.entity, e) || !bi.field) continue;
         /* "Component.field" or "Component.field[k]" */
         if (strncmp(bi.field, info->name, cl) || bi.field[cl] != '.' || strncmp(bi.field + cl + 1, fd->name, fl) ||
             (bi.field[cl + 1 + fl] != '\0' && bi.field[cl + 1 + fl] != '['))
@@ -595,15 +631,37 @@ static int field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_
     return 0;
 }
 
+/* One line a bound field of the selection, on the out stream (after a pick
+ * or a seek), so scripts and tests see what the inspector shows. */
+void viewer_print_sensors(viewer *v)
+{
+    if (!v->sensor || tw_entity_is_null(v->selected) || !tw_ecs_entity_alive(v->world, v->selected)) return;
+    char path[TW_ECS_PATH_MAX], line[192];
+    if (tw_ecs_entity_path(v->world, v->selected, path, sizeof path) < 0) return;
+    tw_component comps[TW_ECS_MAX_COMPONENTS];
+    uint32_t nc = tw_ecs_entity_components(v->world, v->selected, comps, TW_ECS_MAX_COMPONENTS);
+    if (nc > TW_ECS_MAX_COMPONENTS) nc = TW_ECS_MAX_COMPONENTS;
+    for (uint32_t c = 0; c < nc; c++) {
+        const tw_ecs_component_info *info = tw_ecs_component_get_info(v->world, comps[c]);
+        for (uint32_t f = 0; info && f < info->field_count; f++)
+            if (v->sensor(v->sensor_user, v->selected, comps[c], f, line, sizeof line))
+                fprintf(v->out, "sensor %s %s.%s <- %s (tick %llu)\n", path, info->name, info->fields[f].name, line,
+                        (unsigned long long)tw_sim_tick(v->sim));
+    }
+    fflush(v->out);
+}
+
 /* ---- setup ------------------------------------------------------------------------------ */
 
 static tw_status open_world(viewer *v, tw_diag *diag)
 {
     const tw_viewer_desc *d = v->desc;
+    if (d->replay_path) return viewer_replay_open(v, diag);
     tw_app_open_desc od = { .scene_path = d->scene_path, .has_seed = d->has_seed, .seed = d->seed, .log = d->log };
     /* The same setup as `twin run`: the binder fixes the anchor, the sim starts there. */
     tw_status st = app_session_open_telemetry(&od, d->mqtt_url, d->bindings, d->bindings_count, d->telemetry,
-                                              d->mqtt_url ? 0u : d->telemetry_count, 0, &v->session, &v->tel, diag);
+                                              d->mqtt_url ? 0u : d->telemetry_count, d->record_log != NULL,
+                                              &v->session, &v->tel, diag);
     if (st != TW_OK) return st;
     v->tel_open = 1;
     v->world = v->session.world;
@@ -614,11 +672,14 @@ static tw_status open_world(viewer *v, tw_diag *diag)
     if (v->tel.b) {
         v->live = d->mqtt_url != NULL;
         if (v->live) v->speed = 1.0;
-        v->style.quality = entity_quality;
+        v->style.quality = viewer_entity_quality;
         v->style.quality_user = v;
-        v->sensor = field_sensor;
+        v->sensor = viewer_field_sensor;
         v->sensor_user = v;
     }
+    /* Recording starts at tick 0, so a --at prologue is in the log too. */
+    if (d->record_log && (st = app_recording_open(&v->rec, d->record_log, 0, &v->session, &v->log, diag)) != TW_OK)
+        return st;
     if (d->at > 0.0) {
         TW_LOG(&v->log, TW_LOG_INFO, VIEWER_LOG, "simulating headless to %.0f s before the window opens", d->at);
         while (tw_sim_time(v->sim) < d->at - 1e-9) {
@@ -630,6 +691,16 @@ static tw_status open_world(viewer *v, tw_diag *diag)
             }
         }
     }
+    return TW_OK;
+}
+
+/* The view of v->world (a replay's seek makes a new world, and calls this again). */
+tw_status viewer_view_new(viewer *v, tw_diag *diag)
+{
+    const tw_viewer_desc *d = v->desc;
+    tw_status st = tw_view_new(v->render, v->world, v->sim, &v->view, diag);
+    if (st != TW_OK) return st;
+    tw_view_set_scene_path(v->view, d->scene_path); /* relative mesh files live beside the scene */
     return TW_OK;
 }
 
@@ -662,7 +733,7 @@ static tw_status open_window(viewer *v, tw_diag *diag)
         tw_diag_set(diag, "cannot present to the window on this Vulkan device (%s)", tw_status_str(st));
         return st;
     }
-    st = tw_view_new(v->render, v->world, v->sim, &v->view, diag);
+    st = viewer_view_new(v, diag);
     if (st != TW_OK) return st;
 
     tw_platform_font_desc fd = { .path = d->font_path, .size_px = 14, .alloc = &v->alloc };
@@ -712,14 +783,19 @@ static void print_stats(viewer *v, const tw_render_counters *c)
     fprintf(v->out,
             "stats frames=%llu presented=%llu skipped=%llu wall=%.2fs fps=%.1f sim_time=%.1f picks=%u "
             "screenshots=%u swapchain_rebuilds=%u validation_messages=%u validation_errors=%u "
-            "ms_sim=%.2f ms_view=%.2f ms_hud=%.2f ms_render=%.2f\n",
+            "ms_sim=%.2f ms_view=%.2f ms_hud=%.2f ms_render=%.2f tick=%llu state_hash=%016llx\n",
             (unsigned long long)r->frames, (unsigned long long)c->frames_presented,
             (unsigned long long)c->frames_skipped, r->wall_time,
             r->wall_time > 0 ? (double)r->frames / r->wall_time : 0.0, r->sim_time, r->picks, r->screenshots,
             c->swapchain_rebuilds, c->validation_messages, c->validation_errors, per(v, 0), per(v, 1), per(v, 2),
-            per(v, 3));
-    if (v->tel.b) {
-        const tw_bind_counters *t = tw_bind_get_counters(v->tel.b);
+            per(v, 3), (unsigned long long)(v->sim ? tw_sim_tick(v->sim) : 0), (unsigned long long)r->state_hash);
+    if (v->replay)
+        fprintf(v->out, "replay log=%s first_tick=%llu end_tick=%llu seeks=%u speed=%g dropped_ticks=%llu\n", v->rp_name,
+                (unsigned long long)v->rp_first, (unsigned long long)v->rp_end, r->seeks, v->speed,
+                (unsigned long long)v->dropped_ticks);
+    const tw_bind *b = viewer_binder(v);
+    if (b) {
+        const tw_bind_counters *t = tw_bind_get_counters(b);
         fprintf(v->out,
                 "telemetry received=%llu applied=%llu rejected=%llu late=%llu duplicate=%llu unknown=%llu "
                 "pending=%llu stale_fields=%llu alarm_events=%u dropped_ticks=%llu\n",
@@ -757,17 +833,35 @@ static tw_status run_loop(viewer *v)
         }
         if (v->quit) break;
         fly(v, dt);
+
+        /* A replay's seeks asked for by this frame's input (the timeline,
+         * Home/End, [ ]): one each, however many events asked. */
+        double c0 = tw_clock_monotonic_s();
+        if (v->replay && v->seek_pending >= 0) {
+            uint64_t to = (uint64_t)v->seek_pending;
+            v->seek_pending = -1;
+            if ((st = viewer_replay_seek(v, to, v->seek_why)) != TW_OK) return st;
+        }
+        if (v->replay && v->alarm_request) {
+            int dir = v->alarm_request;
+            v->alarm_request = 0;
+            if ((st = viewer_replay_alarm(v, dir)) != TW_OK) return st;
+        }
         if (!tw_entity_is_null(v->selected) && !tw_ecs_entity_alive(v->world, v->selected))
             v->selected = TW_ENTITY_NULL;
 
         /* The simulation: whole ticks only, paced by wall time x speed. */
-        double c0 = tw_clock_monotonic_s();
         double t0 = tw_sim_time(v->sim);
-        if (!v->paused && (st = sim_advance(v, dt * v->speed)) != TW_OK) return st;
+        if (!v->paused)
+            st = v->replay ? viewer_replay_advance(v, dt * v->speed) : sim_advance(v, dt * v->speed);
+        if (st != TW_OK) return st;
         for (; v->step_requested > 0; v->step_requested--) {
-            st = sim_tick(v);
+            st = v->replay ? viewer_replay_step(v) : sim_tick(v);
             if (st != TW_OK) return st;
         }
+        /* Paused, a recording still reaches the disk within the recorder's interval. */
+        if (v->rec.rec && !v->rec.failed && v->paused)
+            v->rec.failed = tw_replay_recorder_tick(v->rec.rec, tw_sim_tick(v->sim));
         if (dt > 0.0 && !v->paused) {
             double a = (tw_sim_time(v->sim) - t0) / dt;
             v->achieved = v->achieved > 0.0 ? v->achieved * 0.9 + a * 0.1 : a;
@@ -781,6 +875,7 @@ static tw_status run_loop(viewer *v)
             continue;
         }
         if ((st = ensure_canvas(v)) != TW_OK) return st;
+        viewer_replay_layout(v);
 
         double c1 = tw_clock_monotonic_s();
         v->style.selected = v->selected;
@@ -795,7 +890,7 @@ static tw_status run_loop(viewer *v)
             float w = fminf(320.0f, (float)v->width * 0.4f);
             dl.colorby.legend = 1;
             dl.colorby.legend_rect[0] = roundf(((float)v->width - w) * 0.5f);
-            dl.colorby.legend_rect[1] = (float)v->height - 40.0f;
+            dl.colorby.legend_rect[1] = (float)v->height - 40.0f - (float)v->bottom;
             dl.colorby.legend_rect[2] = roundf(w);
             dl.colorby.legend_rect[3] = 12.0f;
         }
@@ -885,9 +980,26 @@ tw_status tw_viewer_run(const tw_viewer_desc *desc, tw_viewer_result *result, tw
             st = TW_ERR_IO;
         }
     }
-    if (v->sim) result->sim_time = tw_sim_time(v->sim);
+    if (v->sim) {
+        result->sim_time = tw_sim_time(v->sim);
+        result->state_hash = tw_sim_state_hash(v->sim);
+    }
     result->dropped_ticks = v->dropped_ticks;
     result->alarm_events = v->alarm_count;
+    if (v->rec.rec) {
+        /* Whatever ended the session (quit, Esc, SIGINT, --frames): the log is closed properly. */
+        uint64_t bytes = 0;
+        tw_diag rd;
+        tw_diag_clear(&rd);
+        tw_status rst = app_recording_close(&v->rec, &v->tel, v->sim, &bytes, NULL, &rd);
+        if (rst != TW_OK && st == TW_OK) {
+            if (diag) *diag = rd;
+            st = rst;
+        } else if (rst == TW_OK) {
+            fprintf(v->out, "recorded %s ticks=%llu bytes=%llu\n", desc->record_log,
+                    (unsigned long long)tw_sim_tick(v->sim), (unsigned long long)bytes);
+        }
+    }
     if (v->record) fclose(v->record);
     tw_view_free(v->view);
     if (v->render) {
@@ -908,6 +1020,7 @@ tw_status tw_viewer_run(const tw_viewer_desc *desc, tw_viewer_result *result, tw
     tw_free(&v->alloc, v->canvas, v->canvas_size);
     tw_viewer_script_fini(&v->script);
     if (v->tel_open) app_tel_fini(&v->tel); /* before the session: the binder borrows its world */
+    viewer_replay_close(v);                 /* the player's world and sim, before the scene's session */
     tw_app_session_close(&v->session);
     tw_free(&alloc, v, sizeof *v);
     return st;

@@ -142,8 +142,32 @@ typedef struct viewer {
     uint32_t script_pos;
     FILE *record;
 
+    /* replay (twin view --replay): the player owns the world and the sim,
+     * and a seek may replace both (viewer_replay.c rebuilds what held them) */
+    int replay;
+    app_replay rp;
+    int rp_open;
+    uint32_t rp_generation;  /* the player's, when the view was made */
+    uint64_t rp_first, rp_end; /* ticks: the first keyframe, the log's end */
+    const char *rp_name;     /* the log's file name, for the HUD */
+    int at_end;              /* playing stopped at the end of the log */
+    int scrubbing;           /* the left button went down on the timeline */
+    int64_t seek_pending;    /* a tick to seek to before the next frame's ticks; -1: none */
+    const char *seek_why;    /* what asked for it ("timeline", "start", "end"), for the out stream */
+    int alarm_request;       /* ] +1, [ -1: the next or previous alarm event, sought by the loop */
+    viewer_rect timeline_rect; /* the bar's panel; clicks there seek, never pick */
+    tw_viewer_timeline timeline; /* its track, for x <-> tick */
+    int bottom;              /* pixels kept free at the bottom (the timeline) */
+
+    /* recording (twin view --record): the live session into a .twlog */
+    app_recording rec;
+
     int quit;
 } viewer;
+
+/* The binder whose sensors the inspector and HUD show: the live one, or in
+ * a replay the player's (rebuilt with each world it restores). */
+static inline tw_bind *viewer_binder(const viewer *v) { return v->replay ? v->rp.tel.b : v->tel.b; }
 
 /* The colour-by cycle of the C key. */
 typedef struct viewer_colorby {
@@ -153,6 +177,26 @@ typedef struct viewer_colorby {
 } viewer_colorby;
 extern const viewer_colorby viewer_colorbys[];
 extern const int viewer_colorby_count;
+
+/* viewer.c: shared with viewer_replay.c */
+void viewer_take_events(viewer *v);      /* the sim's alarm transitions into the ring, then clears them */
+tw_status viewer_view_new(viewer *v, tw_diag *diag); /* v->view for v->world and v->sim */
+void viewer_print_sensors(viewer *v);    /* "sensor PATH FIELD <- ..." lines of the selection */
+int viewer_field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out, size_t size);
+int viewer_entity_quality(void *user, tw_entity e);
+
+/* viewer_replay.c: twin view --replay. */
+tw_status viewer_replay_open(viewer *v, tw_diag *diag);   /* session, player, the first seek */
+void viewer_replay_close(viewer *v);
+/* Seeks (clamped to the log's span) and rebuilds what held the old world;
+ * prints "seek to ..." on the out stream. Errors go to the status line. */
+tw_status viewer_replay_seek(viewer *v, uint64_t tick, const char *why);
+/* Plays sim_dt simulated s of whole ticks (a frame's worth), stopping at the end of the log. */
+tw_status viewer_replay_advance(viewer *v, double sim_dt);
+tw_status viewer_replay_step(viewer *v);                  /* one tick (N, .) */
+tw_status viewer_replay_alarm(viewer *v, int dir);        /* ] next, [ previous alarm event */
+/* Lays out the timeline for the window's size (v->timeline_rect, v->timeline, v->bottom). */
+void viewer_replay_layout(viewer *v);
 
 /* viewer_ui.c: draws the HUD, the inspector, the help and the legend labels
  * into the canvas and lists the overlay rectangles. now: wall seconds. */

@@ -329,12 +329,23 @@ static void draw_hud(viewer *v)
         snprintf(l5 + n, sizeof l5 - n, "%ssection %.2f m", n ? "  \xC2\xB7  " : "", (double)v->section_height);
 
     /* Lines below the fixed four: telemetry counters, the MQTT link, the last alarm transitions. */
-    enum { EXTRA = 3 + 1 + VIEWER_ALARMS };
+    enum { EXTRA = 1 + 3 + 1 + VIEWER_ALARMS };
     char extra[EXTRA][200];
     const uint8_t *extra_c[EXTRA];
     int ne = 0;
-    if (v->tel.b) {
-        const tw_bind_counters *t = tw_bind_get_counters(v->tel.b);
+    if (v->replay) {
+        snprintf(extra[ne], sizeof extra[ne], "REPLAY  %s  \xC2\xB7  \xC3\x97%g%s", v->rp_name, v->speed,
+                 v->at_end ? "  \xC2\xB7  end of log" : "");
+        extra_c[ne++] = v->at_end ? C_WARN : C_ACCENT;
+    }
+    const tw_bind *b = viewer_binder(v);
+    if (b && v->replay) {
+        /* The player's binder restarts its counters at every keyframe it restores: not worth showing. */
+        snprintf(extra[ne], sizeof extra[ne], "telemetry as recorded: %u sensors, %u bindings",
+                 tw_replay_log_sensor_count(v->rp.log), tw_bind_binding_count(b));
+        extra_c[ne++] = C_ACCENT;
+    } else if (b) {
+        const tw_bind_counters *t = tw_bind_get_counters(b);
         snprintf(extra[ne], sizeof extra[ne],
                  "telemetry  received %llu  \xC2\xB7  applied %llu  \xC2\xB7  rejected %llu  \xC2\xB7  late %llu",
                  (unsigned long long)t->received, (unsigned long long)t->applied, (unsigned long long)t->rejected,
@@ -478,7 +489,7 @@ static void draw_inspector(viewer *v)
     v->inspector_lines = (int)n;
 
     int lh = v->line, bl = tw_platform_font_line_height(v->bold), ml = tw_platform_font_line_height(v->mono);
-    int max_h = (int)v->height - 24 - 56; /* room for the legend at the bottom */
+    int max_h = (int)v->height - 24 - 56 - v->bottom; /* room for the legend (and the timeline) at the bottom */
     int x0 = (int)v->width - INSPECTOR_W - 12;
     /* The first rows (title, path, kind) stay; the fields scroll. */
     int head_h = bl + ml + lh + 6;
@@ -536,43 +547,144 @@ static void draw_help(viewer *v)
 {
     memset(&v->help_rect, 0, sizeof v->help_rect);
     if (!v->help) return;
-    static const char *const keys[][2] = {
-        { "left drag", "orbit" },
-        { "right or middle drag", "pan" },
-        { "wheel", "zoom" },
-        { "W A S D", "fly (Shift: faster)" },
-        { "Q / E", "down / up" },
-        { "click", "pick: inspect an element" },
-        { "F", "focus on the selection" },
-        { "H", "home view" },
-        { "Space", "pause / run" },
-        { "N or .", "one tick (pauses)" },
-        { "+ / -", "faster / slower (\xC3\x97" "0.1 \xE2\x80\xA6 \xC3\x97" "1000)" },
-        { "C", "colour by: none, temperature, CO\xE2\x82\x82, occupants" },
-        { "I", "isolate the selection's storey (x-ray)" },
-        { "X", "section plane;  [ ] lower / raise it" },
-        { "F12 or P", "screenshot (twin-screenshot-N.png)" },
-        { "F1 or ?", "this help" },
-        { "Esc or Ctrl+Q", "quit" },
+    /* live: 1 shown live only, 2 shown in a replay only, 0 both. */
+    static const struct { const char *key, *action; int mode; } keys[] = {
+        { "left drag", "orbit", 0 },
+        { "right or middle drag", "pan", 0 },
+        { "wheel", "zoom", 0 },
+        { "W A S D", "fly (Shift: faster)", 0 },
+        { "Q / E", "down / up", 0 },
+        { "click", "pick: inspect an element", 0 },
+        { "F", "focus on the selection", 0 },
+        { "H", "home view", 0 },
+        { "click or drag the timeline", "seek / scrub the recorded run", 2 },
+        { "Space", "pause / run", 1 },
+        { "Space", "play / pause (stops at the end of the log)", 2 },
+        { "N or .", "one tick (pauses)", 0 },
+        { "+ / -", "faster / slower (\xC3\x97" "0.1 \xE2\x80\xA6 \xC3\x97" "1000)", 0 },
+        { "[ / ]", "previous / next alarm event", 2 },
+        { "Home / End", "start / end of the log", 2 },
+        { "C", "colour by: none, temperature, CO\xE2\x82\x82, occupants", 0 },
+        { "I", "isolate the selection's storey (x-ray)", 0 },
+        { "X", "section plane;  [ ] lower / raise it", 1 },
+        { "X", "section plane;  Shift+[ ] lower / raise it", 2 },
+        { "F12 or P", "screenshot (twin-screenshot-N.png)", 0 },
+        { "F1 or ?", "this help", 0 },
+        { "Esc or Ctrl+Q", "quit", 0 },
     };
-    const int n = (int)(sizeof keys / sizeof keys[0]);
-    int kw = 0, aw = 0;
-    for (int k = 0; k < n; k++) {
-        int a = tw_platform_text_width(v->bold, keys[k][0]), b = tw_platform_text_width(v->font, keys[k][1]);
+    const int all = (int)(sizeof keys / sizeof keys[0]);
+    int skip = v->replay ? 1 : 2;
+    int kw = 0, aw = 0, n = 0;
+    for (int k = 0; k < all; k++) {
+        if (keys[k].mode == skip) continue;
+        int a = tw_platform_text_width(v->bold, keys[k].key), b = tw_platform_text_width(v->font, keys[k].action);
         if (a > kw) kw = a;
         if (b > aw) aw = b;
+        n++;
     }
     int lh = v->line + 2, bl = tw_platform_font_line_height(v->bold);
     int w = kw + 24 + aw + 2 * PAD + 8, h = bl + 8 + n * lh + 2 * PAD;
-    viewer_rect r = { ((int)v->width - w) / 2, ((int)v->height - h) / 2, w, h };
+    viewer_rect r = { ((int)v->width - w) / 2, ((int)v->height - v->bottom - h) / 2, w, h };
     panel(v, r);
     v->help_rect = r;
     int x = r.x + PAD + 4, y = r.y + PAD;
-    text(v, v->bold, x, y, "twin view \xE2\x80\x94 keys and mouse", C_ACCENT);
+    text(v, v->bold, x, y, v->replay ? "twin view \xE2\x80\x94 replay: keys and mouse" : "twin view \xE2\x80\x94 keys and mouse",
+         C_ACCENT);
     y += bl + 8;
-    for (int k = 0; k < n; k++, y += lh) {
-        text(v, v->bold, x, y, keys[k][0], C_TEXT);
-        text(v, v->font, x + kw + 24, y, keys[k][1], C_DIM);
+    for (int k = 0; k < all; k++) {
+        if (keys[k].mode == skip) continue;
+        text(v, v->bold, x, y, keys[k].key, keys[k].mode == 2 ? C_ACCENT : C_TEXT);
+        text(v, v->font, x + kw + 24, y, keys[k].action, C_DIM);
+        y += lh;
+    }
+}
+
+/* ---- the replay timeline ------------------------------------------------------------------ */
+
+/* "HH:MM:SS" (or "HH:MM" when short) of simulated time t from the run's start. */
+static void timeline_clock(const viewer *v, double t, int seconds, char *out, size_t size)
+{
+    time_t secs = (time_t)floor(v->start_time + t + 1e-6);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    if (seconds) snprintf(out, size, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    else snprintf(out, size, "%02d:%02d", tm.tm_hour, tm.tm_min);
+}
+
+static void draw_timeline(viewer *v)
+{
+    if (!v->replay || v->timeline_rect.w <= 0) return;
+    const viewer_rect r = v->timeline_rect;
+    const tw_viewer_timeline *tl = &v->timeline;
+    const tw_replay_log *log = v->rp.log;
+    double dt = tw_replay_log_header(log)->dt;
+    uint64_t now = tw_replay_player_tick(v->rp.player);
+    panel(v, r);
+    int lh = v->line;
+
+    /* Row 1: what is playing, where, how fast. */
+    char buf[256], clock[16], end[16];
+    int x = r.x + PAD, y = r.y + 6;
+    x = text(v, v->bold, x, y, "REPLAY", C_ACCENT);
+    snprintf(buf, sizeof buf, "%s", v->rp_name);
+    fit_right(v->font, buf, r.w / 3);
+    text(v, v->font, x + 8, y, buf, C_TEXT);
+    timeline_clock(v, (double)now * dt, 1, clock, sizeof clock);
+    timeline_clock(v, (double)tl->last * dt, 1, end, sizeof end);
+    snprintf(buf, sizeof buf, "%s of %s  \xC2\xB7  tick %llu  \xC2\xB7  \xC3\x97%g%s", clock, end,
+             (unsigned long long)now, v->speed,
+             v->at_end ? "  \xC2\xB7  end of log" : v->paused ? "  \xC2\xB7  paused" : "");
+    int bw = tw_platform_text_width(v->font, buf);
+    text(v, v->font, r.x + r.w - PAD - bw, y, buf, v->at_end ? C_WARN : C_TEXT);
+
+    /* The track, the part played, the alarm events as marks, the cursor. */
+    int ty = y + lh + 8, th = 6;
+    int cx = tw_viewer_timeline_x_of(tl, now);
+    fill(v, (viewer_rect){ tl->x0, ty, tl->x1 - tl->x0 + 1, th }, (const uint8_t[4]){ 52, 58, 68, 255 }, 1);
+    fill(v, (viewer_rect){ tl->x0, ty, cx - tl->x0 + 1, th }, (const uint8_t[4]){ 64, 128, 184, 255 }, 1);
+    uint32_t ne = tw_replay_log_event_count(log);
+    int last_x = -1, last_s = -1;
+    for (uint32_t i = 0; i < ne; i++) {
+        uint64_t et;
+        tw_sim_event ev;
+        tw_replay_log_event_at(log, i, &et, &ev);
+        int ex = tw_viewer_timeline_x_of(tl, et + 1);
+        int st = ev.state >= 0 && ev.state <= 2 ? ev.state : 0;
+        if (ex == last_x && st <= last_s) continue; /* one mark a column: the worst state wins */
+        last_x = ex, last_s = st;
+        const uint8_t *c = st == 2 ? C_WARN : st == 1 ? C_TEXT : C_DERIVED;
+        /* Up from the track for a rising alarm, down for one back to normal. */
+        fill(v, (viewer_rect){ ex - 1, st == 0 ? ty + th : ty - 7, 3, 7 }, c, 1);
+    }
+    fill(v, (viewer_rect){ cx - 1, ty - 6, 3, th + 12 }, C_TEXT, 1);
+
+    /* Clock labels: the span's ends, and round times between them. */
+    int ly = ty + th + 5;
+    timeline_clock(v, (double)tl->first * dt, 1, buf, sizeof buf);
+    int left_end = text(v, v->font, tl->x0, ly, buf, C_DIM);
+    int ew = tw_platform_text_width(v->font, end);
+    int right_start = tl->x1 - ew;
+    text(v, v->font, right_start, ly, end, C_DIM);
+    static const double steps[] = { 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 10800, 21600, 43200, 86400 };
+    double span = (double)(tl->last - tl->first) * dt;
+    int px = tl->x1 - tl->x0;
+    if (span <= 0.0 || px <= 0) return;
+    int label_w = tw_platform_text_width(v->font, "00:00:00") + 24;
+    double step = steps[sizeof steps / sizeof steps[0] - 1];
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+        if (steps[k] / span * px >= label_w) {
+            step = steps[k];
+            break;
+        }
+    double t0 = (double)tl->first * dt, abs0 = v->start_time + t0;
+    double first_mark = ceil(abs0 / step) * step - v->start_time; /* round times of day (UTC) */
+    for (double t = first_mark; t < (double)tl->last * dt; t += step) {
+        int mx = tw_viewer_timeline_x_of(tl, (uint64_t)llround(t / dt));
+        timeline_clock(v, t, step < 60, buf, sizeof buf);
+        int w = tw_platform_text_width(v->font, buf);
+        fill(v, (viewer_rect){ mx, ty + th, 1, 3 }, C_DIM, 1);
+        if (mx - w / 2 <= left_end + 8 || mx + w / 2 >= right_start - 8) continue;
+        text(v, v->font, mx - w / 2, ly, buf, C_DIM);
     }
 }
 
@@ -583,7 +695,7 @@ static void draw_legend(viewer *v)
     if (!v->style.colorby || !v->style.colorby[0]) return;
     /* Where viewer.c asked the renderer to put the bar. */
     float bw = fminf(320.0f, (float)v->width * 0.4f);
-    int bx = (int)roundf(((float)v->width - bw) * 0.5f), by = (int)v->height - 40, bwi = (int)roundf(bw);
+    int bx = (int)roundf(((float)v->width - bw) * 0.5f), by = (int)v->height - 40 - v->bottom, bwi = (int)roundf(bw);
     int lh = v->line;
     char lo[48], hi[48], title[160];
     const char *unit = "";
@@ -612,7 +724,7 @@ static void draw_status(viewer *v, double now)
     snprintf(buf, sizeof buf, "%s", has_status ? v->status : "F1 or ? for help  \xC2\xB7  click an element to inspect it");
     int w = tw_platform_text_width(v->font, buf);
     int lh = v->line;
-    viewer_rect r = { 12, (int)v->height - lh - 2 * 6 - 12, w + 2 * PAD, lh + 12 };
+    viewer_rect r = { 12, (int)v->height - lh - 2 * 6 - 12 - v->bottom, w + 2 * PAD, lh + 12 };
     if (v->style.colorby && v->style.colorby[0] && r.x + r.w > (int)v->width / 2 - 200) return; /* the legend's place */
     panel(v, r);
     text(v, v->font, r.x + PAD, r.y + 6, buf, has_status ? C_WARN : C_DIM);
@@ -626,6 +738,7 @@ void viewer_ui_draw(viewer *v, double now)
     draw_hud(v);
     draw_inspector(v);
     draw_legend(v);
+    draw_timeline(v);
     draw_status(v, now);
     draw_help(v);
     if (v->overlay.rect_count == 0) v->overlay.width = v->overlay.height = 0;

@@ -3,9 +3,11 @@
  * scenario's changes, compared KPI by KPI (docs/whatif.md). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app_internal.h"
+#include "compare_image.h"
 #include "twin/clock.h"
 #include "twin/scenario.h"
 
@@ -176,8 +178,123 @@ static tw_status apply_side_change(wi_side *side, const tw_scenario_change *ch, 
     return apply_change(side->view.world, ch, diag);
 }
 
+/* A frames_at time, as the tick it falls on, and what became of it. */
+typedef struct wi_frame {
+    uint64_t tick;
+    int written;                  /* both worlds' frames */
+    int compared;                 /* compare-<T>.png */
+} wi_frame;
+
+typedef struct wi_frames {
+    wi_frame *at;                 /* sorted by tick, no duplicates */
+    uint32_t count;
+    uint32_t next;                /* the first not yet reached */
+    const char *scenario_name;    /* the caption and the hook's name for the scenario */
+    int warned;                   /* "no cairo" said once */
+} wi_frames;
+
+static int cmp_tick(const void *x, const void *y)
+{
+    uint64_t a = ((const wi_frame *)x)->tick, b = ((const wi_frame *)y)->tick;
+    return a < b ? -1 : a > b;
+}
+
+/* "frames/<what>-<T>.png": whole seconds zero-padded (names sort in time
+ * order, as `twin run --frames-every` names them), milliseconds otherwise. */
+static void frame_name(char *out, size_t n, const char *what, uint64_t tick, double dt)
+{
+    double t = (double)tick * dt, whole = floor(t + 0.5);
+    if (fabs(t - whole) < 1e-6 * fmax(1.0, t))
+        snprintf(out, n, "frames/%s-%06.0f.png", what, whole);
+    else
+        snprintf(out, n, "frames/%s-%010.3f.png", what, t);
+}
+
+/* "2024-07-15 13:30:00": the clock of the scene at simulated time t. */
+static void clock_text(char *out, int n, double start_time, double t)
+{
+    tw_time_format_iso8601(start_time + t, out, n);
+    char *c = strchr(out, 'T');
+    if (c) *c = ' ';
+    size_t len = strlen(out);
+    if (len && out[len - 1] == 'Z') out[len - 1] = '\0';
+}
+
+/* The hook for both worlds at one tick boundary and, at a frames_at tick,
+ * the side-by-side picture of the two frames. */
+static tw_status wi_tick_hooks(wi_side *a, wi_side *b, const tw_app_whatif_desc *d, wi_frames *fr, uint64_t tick,
+                               double dt, tw_app_whatif_result *res, tw_diag *diag)
+{
+    wi_frame *f = fr->next < fr->count && fr->at[fr->next].tick == tick ? &fr->at[fr->next] : NULL;
+    char rel[2][128], path[2][1200];
+    wi_side *sides[2] = { a, b };
+    static const char *const what[2] = { "baseline", "scenario" };
+    for (int k = 0; k < 2; k++) {
+        if (f) {
+            frame_name(rel[k], sizeof rel[k], what[k], tick, dt);
+            snprintf(path[k], sizeof path[k], "%s/%s", d->out_dir, rel[k]);
+        }
+        tw_app_whatif_tick t = { .side = k ? TW_APP_WHATIF_SCENARIO : TW_APP_WHATIF_BASELINE,
+                                 .name = k ? fr->scenario_name : "baseline",
+                                 .session = &sides[k]->view,
+                                 .frame_path = f ? path[k] : NULL };
+        tw_status st = d->on_tick(d->on_tick_user, &t, diag);
+        if (st) return st;
+    }
+    if (!f) return TW_OK;
+    fr->next++;
+    f->written = 1;
+    res->frames++;
+    if (!app_compare_available()) {
+        if (!fr->warned)
+            TW_LOG(d->log, TW_LOG_WARN, "whatif", "this build has no cairo: no compare-<T>.png (install libcairo2-dev)");
+        fr->warned = 1;
+        return TW_OK;
+    }
+    char crel[128], cpath[1200], clock[40], cap[2][1200];
+    frame_name(crel, sizeof crel, "compare", tick, dt);
+    snprintf(cpath, sizeof cpath, "%s/%s", d->out_dir, crel);
+    clock_text(clock, (int)sizeof clock, a->view.scene.settings.start_time, (double)tick * dt);
+    snprintf(cap[0], sizeof cap[0], "baseline   %s", clock);
+    snprintf(cap[1], sizeof cap[1], "%s   %s", fr->scenario_name, clock);
+    tw_status st = app_compare_png(path[0], path[1], cap[0], cap[1], cpath, diag);
+    if (st) return st;
+    f->compared = 1;
+    res->compares++;
+    return TW_OK;
+}
+
+static void write_frames_json(FILE *json, const wi_frames *fr, double dt, double start_time)
+{
+    fprintf(json, ",\n  \"frames\": [");
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < fr->count; i++) {
+        const wi_frame *f = &fr->at[i];
+        if (!f->written) continue;
+        char name[128], clock[40];
+        fprintf(json, "%s\n    {\"t_s\": ", n++ ? "," : "");
+        tw_app_write_number(json, (double)f->tick * dt, 1);
+        tw_time_format_iso8601(start_time + (double)f->tick * dt, clock, (int)sizeof clock);
+        fprintf(json, ", \"time\": ");
+        tw_app_write_json_string(json, clock);
+        static const char *const what[3] = { "baseline", "scenario", "compare" };
+        for (int k = 0; k < 3; k++) {
+            fprintf(json, ", \"%s\": ", what[k]);
+            if (k == 2 && !f->compared) {
+                fputs("null", json);
+                continue;
+            }
+            frame_name(name, sizeof name, what[k], f->tick, dt);
+            tw_app_write_json_string(json, name);
+        }
+        fputc('}', json);
+    }
+    fprintf(json, "%s]", n ? "\n  " : "");
+}
+
 static void write_compare(FILE *csv, FILE *json, const tw_app_session *s, const tw_scenario *sc,
-                          const tw_app_whatif_desc *d, const wi_side *a, const wi_side *b, double from_s, double to_s)
+                          const tw_app_whatif_desc *d, const wi_side *a, const wi_side *b, double from_s, double to_s,
+                          const wi_frames *fr, double dt)
 {
     char ha[17], hb[17];
     tw_app_format_hash(a->r->state_hash, ha);
@@ -253,11 +370,15 @@ static void write_compare(FILE *csv, FILE *json, const tw_app_session *s, const 
         tw_app_write_number(json, ch->at >= 0 && ch->at > from_s ? ch->at : from_s, 1);
         fputc('}', json);
     }
-    fprintf(json, "%s]\n}\n", sc->change_count ? "\n  " : "");
+    fprintf(json, "%s]", sc->change_count ? "\n  " : "");
+    if (d->frames_at_count) write_frames_json(json, fr, dt, s->scene.settings.start_time);
+    fputs("\n}\n", json);
 }
 
 tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, tw_diag *diag)
 {
+    TW_CHECK(!d->frames_at_count || (d->frames_at && d->on_tick),
+             "tw_app_whatif with frames_at needs the times and an on_tick hook that writes the frames.");
     memset(res, 0, sizeof *res);
     tw_scenario sc;
     tw_status st = tw_scenario_load_file(d->scenario_path, NULL, &sc, diag);
@@ -286,14 +407,45 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
      * too, so the baseline's keyframes are no longer checked against it. */
     int shared = 0;
     for (uint32_t i = 0; i < sc.change_count; i++) shared |= sc.changes[i].both;
+    wi_frames fr;
+    memset(&fr, 0, sizeof fr);
+    fr.scenario_name = sc.name[0] ? sc.name : d->scenario_path;
     if (to < from) {
         tw_diag_set(diag, "--to (%g s) lies before --from (%g s)", (double)to * dt, (double)from * dt);
         st = TW_ERR_INVALID;
         goto done;
     }
+    /* Frame times are checked before anything is written: a time the run
+     * never reaches is the command line's mistake. */
+    if (d->frames_at_count) {
+        if (!(fr.at = tw_calloc(alloc, d->frames_at_count, sizeof *fr.at))) {
+            st = TW_ERR_NOMEM;
+            goto done;
+        }
+        for (uint32_t i = 0; i < d->frames_at_count; i++) {
+            double t = d->frames_at[i];
+            double ft = isfinite(t) ? llround(t / dt) : -1.0;
+            if (!(ft >= (double)from && ft <= (double)to)) {
+                tw_diag_set(diag, "--frames-at %g s lies outside the run, which goes from --from %g s to %s %g s", t,
+                            (double)from * dt, d->to >= 0 ? "--to" : "the log's end at", (double)to * dt);
+                res->bad_request = 1;
+                st = TW_ERR_INVALID;
+                goto done;
+            }
+            fr.at[i].tick = (uint64_t)ft;
+        }
+        qsort(fr.at, d->frames_at_count, sizeof *fr.at, cmp_tick);
+        for (uint32_t i = 0; i < d->frames_at_count; i++)
+            if (!fr.count || fr.at[fr.count - 1].tick != fr.at[i].tick) fr.at[fr.count++] = fr.at[i];
+    }
     if ((st = tw_app_make_dirs(d->out_dir, diag)) || (st = wi_side_open(&a, d, "baseline", !shared, &s, from, diag)) ||
         (st = wi_side_open(&b, d, "scenario", 0, &s, from, diag)))
         goto done;
+    if (fr.count) {
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/frames", d->out_dir);
+        if ((st = tw_app_make_dirs(dir, diag))) goto done;
+    }
 
     /* Changes due at or before the fork apply now, in file order; later
      * ones when the scenario reaches their tick. */
@@ -329,6 +481,7 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
             wi_row(&a, alloc);
             wi_row(&b, alloc);
         }
+        if (d->on_tick && (st = wi_tick_hooks(&a, &b, d, &fr, tick, dt, res, diag))) break;
         if (tick >= to) break;
         if (d->cancel && *d->cancel) {
             res->baseline.interrupted = res->scenario.interrupted = 1;
@@ -369,7 +522,7 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
         b.r->state_hash = tw_sim_state_hash(b.view.sim);
         FILE *csv = tw_app_open_output(d->out_dir, "compare.csv", diag);
         FILE *json = csv ? tw_app_open_output(d->out_dir, "compare.json", diag) : NULL;
-        if (csv && json) write_compare(csv, json, &s, &sc, d, &a, &b, (double)from * dt, (double)tick * dt);
+        if (csv && json) write_compare(csv, json, &s, &sc, d, &a, &b, (double)from * dt, (double)tick * dt, &fr, dt);
         int bad = !csv || !json;
         if (csv && (ferror(csv) | fclose(csv))) bad = 1;
         if (json && (ferror(json) | fclose(json))) bad = 1;
@@ -384,6 +537,7 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
         }
     }
 done:;
+    tw_free(alloc, fr.at, d->frames_at_count * sizeof *fr.at);
     tw_status sa = wi_side_close(&a, d, alloc, written, diag);
     tw_status sb = wi_side_close(&b, d, alloc, written, diag);
     if (!st) st = sa ? sa : sb;

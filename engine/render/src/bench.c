@@ -19,6 +19,8 @@ typedef struct baseline {
     VkPipelineLayout layout;
     VkPipeline pipe;
     gpu_buffer offsets, readback;
+    gpu_buffer baked;        /* the bare path for a draw list: world-space triangles */
+    uint32_t baked_vertices;
     VkCommandPool pool;
     VkCommandBuffer cmd;
     VkFence fence;
@@ -38,6 +40,7 @@ static void baseline_destroy(tw_render *r, baseline *b)
     twr_image_destroy(r, &b->depth);
     twr_buffer_destroy(r, &b->offsets);
     twr_buffer_destroy(r, &b->readback);
+    twr_buffer_destroy(r, &b->baked);
     memset(b, 0, sizeof *b);
 }
 
@@ -137,6 +140,8 @@ static tw_status baseline_pipeline(tw_render *r, baseline *b)
     return st;
 }
 
+/* cube: `count` instances of it at `offsets`; NULL: the baked triangles in
+ * b->baked, once, at offsets[0]. */
 static tw_status baseline_create(tw_render *r, baseline *b, uint32_t w, uint32_t h, const mesh *cube,
                                  const float *offsets, uint32_t count, const float view_proj[16])
 {
@@ -243,11 +248,15 @@ static tw_status baseline_create(tw_render *r, baseline *b, uint32_t w, uint32_t
     r->vk.d.vkCmdSetScissor(b->cmd, 0, 1, &sc);
     r->vk.d.vkCmdBindPipeline(b->cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, b->pipe);
     r->vk.d.vkCmdPushConstants(b->cmd, b->layout, VK_SHADER_STAGE_VERTEX_BIT, 0, 64, view_proj);
-    VkBuffer vbs[2] = { r->vbuf.buf, b->offsets.buf };
+    VkBuffer vbs[2] = { cube ? r->vbuf.buf : b->baked.buf, b->offsets.buf };
     VkDeviceSize offs[2] = { 0, 0 };
     r->vk.d.vkCmdBindVertexBuffers(b->cmd, 0, 2, vbs, offs);
-    r->vk.d.vkCmdBindIndexBuffer(b->cmd, r->ibuf.buf, 0, VK_INDEX_TYPE_UINT32);
-    r->vk.d.vkCmdDrawIndexed(b->cmd, cube->index_count, count, cube->first_index, (int32_t)cube->first_vertex, 0);
+    if (cube) {
+        r->vk.d.vkCmdBindIndexBuffer(b->cmd, r->ibuf.buf, 0, VK_INDEX_TYPE_UINT32);
+        r->vk.d.vkCmdDrawIndexed(b->cmd, cube->index_count, count, cube->first_index, (int32_t)cube->first_vertex, 0);
+    } else {
+        r->vk.d.vkCmdDraw(b->cmd, b->baked_vertices, 1, 0, 0);
+    }
     r->vk.d.vkCmdEndRenderPass(b->cmd);
     VkBufferImageCopy region = {
         .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
@@ -278,6 +287,18 @@ static tw_status baseline_frame(tw_render *r, baseline *b, uint8_t *pixels, size
     r->vk.d.vkResetFences(r->device, 1, &b->fence);
     memcpy(pixels, b->readback.map, size);
     return st;
+}
+
+static void view_proj_of(const tw_render_camera *cam, float aspect, float vp[16])
+{
+    float view[16], proj[16];
+    tw_render_camera_matrices(cam, aspect, view, proj);
+    for (int c = 0; c < 4; c++)
+        for (int rr = 0; rr < 4; rr++) {
+            float acc = 0.0f;
+            for (int k = 0; k < 4; k++) acc += proj[k * 4 + rr] * view[c * 4 + k];
+            vp[c * 4 + rr] = acc;
+        }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -348,14 +369,8 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
     float span = 1.5f * (float)(side - 1) + 0.5f;
     tw_render_camera_fit(&dl.camera, (float[3]){ -0.5f, -0.5f, 0.0f }, (float[3]){ span, span, 1.0f },
                          (float)w / (float)h, -60.0f, 35.0f);
-    float view[16], proj[16], vp[16];
-    tw_render_camera_matrices(&dl.camera, (float)w / (float)h, view, proj);
-    for (int c = 0; c < 4; c++)
-        for (int rr = 0; rr < 4; rr++) {
-            float acc = 0.0f;
-            for (int k = 0; k < 4; k++) acc += proj[k * 4 + rr] * view[c * 4 + k];
-            vp[c * 4 + rr] = acc;
-        }
+    float vp[16];
+    view_proj_of(&dl.camera, (float)w / (float)h, vp);
     st = baseline_create(r, &b, w, h, twr_mesh_get(r, cube), offsets, n, vp);
     if (st != TW_OK) goto done;
 
@@ -407,4 +422,135 @@ done:
     tw_free(&r->alloc, tc, (size_t)frames * sizeof(double));
     tw_free(&r->alloc, tn, (size_t)frames * sizeof(double));
     return st;
+}
+
+/* ---- the bare path for any draw list ---------------------------------------
+ *
+ * The baseline the issue defines is "one instanced draw of the same
+ * triangles". For a scene of many meshes that is every drawn instance's
+ * triangles, moved to world space on the CPU, in one vertex buffer, drawn
+ * once by the trivial shader: what is left is the least a renderer must do
+ * to put those pixels on the screen. Triangles keep the draw list's order,
+ * so the depth test rejects the same hidden pixels as in the engine. */
+
+struct tw_render_bench_bare {
+    baseline b;
+    uint8_t *pixels;
+    size_t px_size;
+    uint64_t triangles;
+};
+
+static int8_t snorm8_of(float v)
+{
+    v = v < -1.0f ? -1.0f : v > 1.0f ? 1.0f : v;
+    return (int8_t)lrintf(v * 127.0f);
+}
+
+/* Copies the shared mesh buffers into host-visible ones. */
+static tw_status read_shared(tw_render *r, gpu_buffer *vb, gpu_buffer *ib)
+{
+    r->vk.d.vkDeviceWaitIdle(r->device);
+    tw_status st = twr_buffer_create(r, r->vbuf.size, VK_BUFFER_USAGE_TRANSFER_DST_BIT, MEM_READBACK, vb);
+    if (st == TW_OK) st = twr_buffer_create(r, r->ibuf.size, VK_BUFFER_USAGE_TRANSFER_DST_BIT, MEM_READBACK, ib);
+    if (st != TW_OK) return st;
+    VkCommandBuffer cmd = twr_once_begin(r);
+    VkBufferCopy vr = { 0, 0, r->vbuf.size }, ir = { 0, 0, r->ibuf.size };
+    r->vk.d.vkCmdCopyBuffer(cmd, r->vbuf.buf, vb->buf, 1, &vr);
+    r->vk.d.vkCmdCopyBuffer(cmd, r->ibuf.buf, ib->buf, 1, &ir);
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+    };
+    r->vk.d.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL,
+                                 0, NULL);
+    return twr_once_submit(r);
+}
+
+tw_status tw_render_bench_bare_new(tw_render *r, const tw_render_drawlist *dl, uint32_t width, uint32_t height,
+                                   tw_render_bench_bare **out)
+{
+    TW_CHECK(r && dl && out, "tw_render_bench_bare_new needs a renderer, a draw list and an out pointer.");
+    *out = NULL;
+    uint32_t w = width ? width : 1280, h = height ? height : 720;
+    uint64_t verts = 0;
+    for (uint32_t k = 0; k < dl->instance_count; k++) {
+        const mesh *m = (dl->instances[k].flags & TW_RENDER_INST_HIDDEN) ? NULL : twr_mesh_get(r, dl->instances[k].mesh);
+        if (m) verts += m->index_count;
+    }
+    if (verts > UINT32_MAX / sizeof(gpu_vertex)) return TW_ERR_LIMIT;
+    tw_render_bench_bare *bb = tw_calloc(&r->alloc, 1, sizeof *bb);
+    if (!bb) return TW_ERR_NOMEM;
+    bb->px_size = (size_t)w * h * 4;
+    bb->pixels = tw_alloc(&r->alloc, bb->px_size);
+    gpu_buffer vrb, irb;
+    memset(&vrb, 0, sizeof vrb);
+    memset(&irb, 0, sizeof irb);
+    tw_status st = bb->pixels ? read_shared(r, &vrb, &irb) : TW_ERR_NOMEM;
+    if (st == TW_OK)
+        st = twr_buffer_create(r, (VkDeviceSize)(verts ? verts : 1) * sizeof(gpu_vertex),
+                               VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, MEM_UPLOAD, &bb->b.baked);
+    if (st == TW_OK) {
+        const gpu_vertex *src = vrb.map;
+        const uint32_t *idx = irb.map;
+        gpu_vertex *dst = bb->b.baked.map;
+        for (uint32_t k = 0; k < dl->instance_count; k++) {
+            const tw_render_instance *in = &dl->instances[k];
+            const mesh *m = (in->flags & TW_RENDER_INST_HIDDEN) ? NULL : twr_mesh_get(r, in->mesh);
+            if (!m) continue;
+            const float *t = in->transform;
+            /* Normals through the cofactor matrix, as scene.vert does. */
+            const float *c0 = t, *c1 = t + 4, *c2 = t + 8;
+            float cof[3][3] = {
+                { c1[1] * c2[2] - c1[2] * c2[1], c1[2] * c2[0] - c1[0] * c2[2], c1[0] * c2[1] - c1[1] * c2[0] },
+                { c2[1] * c0[2] - c2[2] * c0[1], c2[2] * c0[0] - c2[0] * c0[2], c2[0] * c0[1] - c2[1] * c0[0] },
+                { c0[1] * c1[2] - c0[2] * c1[1], c0[2] * c1[0] - c0[0] * c1[2], c0[0] * c1[1] - c0[1] * c1[0] },
+            };
+            for (uint32_t i = 0; i < m->index_count; i++) {
+                const gpu_vertex *v = &src[m->first_vertex + idx[m->first_index + i]];
+                const float *p = v->position;
+                float n[3] = { v->normal[0] / 127.0f, v->normal[1] / 127.0f, v->normal[2] / 127.0f }, wn[3];
+                for (int c = 0; c < 3; c++) {
+                    dst->position[c] = t[c] * p[0] + t[4 + c] * p[1] + t[8 + c] * p[2] + t[12 + c];
+                    wn[c] = cof[0][c] * n[0] + cof[1][c] * n[1] + cof[2][c] * n[2];
+                }
+                float len = sqrtf(wn[0] * wn[0] + wn[1] * wn[1] + wn[2] * wn[2]);
+                for (int c = 0; c < 3; c++) dst->normal[c] = snorm8_of(len > 0.0f ? wn[c] / len : 0.0f);
+                dst->normal[3] = 0;
+                memcpy(dst->edge, v->edge, sizeof dst->edge);
+                dst++;
+            }
+        }
+        bb->b.baked_vertices = (uint32_t)verts;
+        bb->triangles = verts / 3;
+    }
+    twr_buffer_destroy(r, &vrb);
+    twr_buffer_destroy(r, &irb);
+    if (st == TW_OK) {
+        float vp[16], zero[4] = { 0 };
+        view_proj_of(&dl->camera, (float)w / (float)h, vp);
+        st = baseline_create(r, &bb->b, w, h, NULL, zero, 1, vp);
+    }
+    if (st != TW_OK) {
+        tw_render_bench_bare_free(r, bb);
+        return st;
+    }
+    *out = bb;
+    return TW_OK;
+}
+
+tw_status tw_render_bench_bare_frame(tw_render *r, tw_render_bench_bare *b)
+{
+    TW_CHECK(r && b, "tw_render_bench_bare_frame needs a renderer and a bare path.");
+    return baseline_frame(r, &b->b, b->pixels, b->px_size);
+}
+
+uint64_t tw_render_bench_bare_triangles(const tw_render_bench_bare *b) { return b ? b->triangles : 0; }
+
+void tw_render_bench_bare_free(tw_render *r, tw_render_bench_bare *b)
+{
+    if (!b) return;
+    baseline_destroy(r, &b->b);
+    tw_free(&r->alloc, b->pixels, b->px_size);
+    tw_free(&r->alloc, b, sizeof *b);
 }

@@ -33,6 +33,12 @@ static const uint32_t spv_scene_plain_vert[] =
 static const uint32_t spv_scene_plain_frag[] =
 #include "scene_plain.frag.inc"
     ;
+static const uint32_t spv_scene_stale_frag[] =
+#include "scene_stale.frag.inc"
+    ;
+static const uint32_t spv_scene_plain_stale_frag[] =
+#include "scene_plain_stale.frag.inc"
+    ;
 static const uint32_t spv_legend_vert[] =
 #include "legend.vert.inc"
     ;
@@ -49,7 +55,8 @@ const size_t twr_spv_bench_vert_size = sizeof twr_spv_bench_vert;
 const size_t twr_spv_bench_frag_size = sizeof twr_spv_bench_frag;
 
 _Static_assert(sizeof(gpu_frame) == TWL_FRAME_VEC4_COUNT * 16, "gpu_frame must match the std140 block");
-_Static_assert(sizeof(gpu_instance) == 64, "gpu_instance is 64 bytes");
+_Static_assert(sizeof(gpu_instance) == 64 && offsetof(gpu_instance, pick_id) == 56 && offsetof(gpu_instance, flags) == 60,
+               "gpu_instance is 64 bytes; its last 16 (colour, pick id, flags) are one uint4 attribute");
 _Static_assert(sizeof(gpu_vertex) == 20, "gpu_vertex is 20 bytes");
 _Static_assert(TWL_FLAG_SELECTED == TW_RENDER_INST_SELECTED && TWL_FLAG_ALARM == TW_RENDER_INST_ALARM &&
                    TWL_FLAG_STALE == TW_RENDER_INST_STALE && TWL_FLAG_FADED == TW_RENDER_INST_FADED &&
@@ -167,13 +174,12 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
     };
     /* The section fill reads neither normals nor edges: they come last so
      * that its pipeline can leave them out. */
-    VkVertexInputAttributeDescription attrs[8] = {
+    VkVertexInputAttributeDescription attrs[7] = {
         { TWL_LOC_POSITION, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(gpu_vertex, position) },
         { TWL_LOC_MODEL0, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) },
         { TWL_LOC_MODEL1, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 16 },
         { TWL_LOC_MODEL2, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 32 },
-        { TWL_LOC_COLOR, 1, VK_FORMAT_R16G16B16A16_SFLOAT, offsetof(gpu_instance, color) },
-        { TWL_LOC_IDS, 1, VK_FORMAT_R32G32_UINT, offsetof(gpu_instance, pick_id) },
+        { TWL_LOC_INST, 1, VK_FORMAT_R32G32B32A32_UINT, offsetof(gpu_instance, color) },
         { TWL_LOC_NORMAL, 0, VK_FORMAT_R8G8B8A8_SNORM, offsetof(gpu_vertex, normal) },
         { TWL_LOC_EDGE, 0, VK_FORMAT_R8G8B8A8_UNORM, offsetof(gpu_vertex, edge) },
     };
@@ -181,7 +187,7 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
         .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
         .vertexBindingDescriptionCount = v == V_LEGEND ? 0u : 2u,
         .pVertexBindingDescriptions = bindings,
-        .vertexAttributeDescriptionCount = v == V_LEGEND ? 0u : v == V_CAPS ? 6u : no_edges ? 7u : 8u,
+        .vertexAttributeDescriptionCount = v == V_LEGEND ? 0u : v == V_CAPS ? 5u : no_edges ? 6u : 7u,
         .pVertexAttributeDescriptions = attrs,
     };
     VkPipelineInputAssemblyStateCreateInfo ia = {
@@ -261,7 +267,10 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
                          "vkCreateGraphicsPipelines");
 }
 
-enum { M_VS, M_VS_CLIP, M_VS_CAPS, M_VS_PLAIN, M_FS, M_FS_CAPS, M_FS_PLAIN, M_LEGEND_VS, M_LEGEND_FS, M_COUNT };
+enum {
+    M_VS, M_VS_CLIP, M_VS_CAPS, M_VS_PLAIN, M_FS, M_FS_CAPS, M_FS_PLAIN, M_FS_STALE, M_FS_PLAIN_STALE,
+    M_LEGEND_VS, M_LEGEND_FS, M_COUNT
+};
 
 tw_status twr_pipelines_create(tw_render *r)
 {
@@ -277,6 +286,8 @@ tw_status twr_pipelines_create(tw_render *r)
         [M_FS] = { spv_scene_frag, sizeof spv_scene_frag },
         [M_FS_CAPS] = { spv_scene_caps_frag, sizeof spv_scene_caps_frag },
         [M_FS_PLAIN] = { spv_scene_plain_frag, sizeof spv_scene_plain_frag },
+        [M_FS_STALE] = { spv_scene_stale_frag, sizeof spv_scene_stale_frag },
+        [M_FS_PLAIN_STALE] = { spv_scene_plain_stale_frag, sizeof spv_scene_plain_stale_frag },
         [M_LEGEND_VS] = { spv_legend_vert, sizeof spv_legend_vert },
         [M_LEGEND_FS] = { spv_legend_frag, sizeof spv_legend_frag },
     };
@@ -286,9 +297,16 @@ tw_status twr_pipelines_create(tw_render *r)
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN], V_OPAQUE, 1, &r->pipe_opaque_plain);
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS], V_CLIP, 0, &r->pipe_clip);
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CAPS], mods[M_FS_CAPS], V_CAPS, 1, &r->pipe_caps);
-    if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS], V_FADED, 0, &r->pipe_faded);
-    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN], V_FADED, 1, &r->pipe_faded_plain);
-    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS], V_FADED_CLIP, 0, &r->pipe_faded_clip);
+    /* Stale instances (hatched) have pipelines of their own, so that the
+     * others pay nothing for the hatching; faded ones may be stale too. */
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS_STALE], V_OPAQUE, 0, &r->pipe_stale);
+    if (st == TW_OK)
+        st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN_STALE], V_OPAQUE, 1, &r->pipe_stale_plain);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS_STALE], V_CLIP, 0, &r->pipe_stale_clip);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS_STALE], V_FADED, 0, &r->pipe_faded);
+    if (st == TW_OK)
+        st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN_STALE], V_FADED, 1, &r->pipe_faded_plain);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS_STALE], V_FADED_CLIP, 0, &r->pipe_faded_clip);
     if (st == TW_OK) st = create_pipeline(r, mods[M_LEGEND_VS], mods[M_LEGEND_FS], V_LEGEND, 1, &r->pipe_legend);
     /* Pipelines keep what they need; the modules can go. */
     for (int k = 0; k < M_COUNT; k++)
@@ -299,9 +317,10 @@ tw_status twr_pipelines_create(tw_render *r)
 void twr_pipelines_destroy(tw_render *r)
 {
     VkDevice d = r->device;
-    VkPipeline pipes[8] = { r->pipe_opaque, r->pipe_opaque_plain, r->pipe_clip,        r->pipe_caps,
-                            r->pipe_faded,  r->pipe_faded_plain,  r->pipe_faded_clip, r->pipe_legend };
-    for (int k = 0; k < 8; k++)
+    VkPipeline pipes[11] = { r->pipe_opaque,     r->pipe_opaque_plain, r->pipe_clip,       r->pipe_caps,
+                             r->pipe_faded,      r->pipe_faded_plain,  r->pipe_faded_clip, r->pipe_legend,
+                             r->pipe_stale,      r->pipe_stale_plain,  r->pipe_stale_clip };
+    for (int k = 0; k < 11; k++)
         if (pipes[k]) r->vk.d.vkDestroyPipeline(d, pipes[k], NULL);
     if (r->pl_scene) r->vk.d.vkDestroyPipelineLayout(d, r->pl_scene, NULL);
     if (r->dsl_frame) r->vk.d.vkDestroyDescriptorSetLayout(d, r->dsl_frame, NULL);

@@ -739,6 +739,7 @@ void tw_render_free(tw_render *r)
     tw_vk_close(&r->vk);
     tw_free(&r->alloc, r->dels, (size_t)r->del_cap * sizeof *r->dels);
     tw_free(&r->alloc, r->runs, (size_t)r->run_cap * sizeof *r->runs);
+    tw_free(&r->alloc, r->fade, (size_t)r->fade_cap * sizeof *r->fade);
     tw_free(&r->alloc, r->vfree.items, (size_t)r->vfree.cap * sizeof(range));
     tw_free(&r->alloc, r->ifree.items, (size_t)r->ifree.cap * sizeof(range));
     twr_pool_fini(&r->meshes, &r->alloc);

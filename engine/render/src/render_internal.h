@@ -141,6 +141,13 @@ typedef struct gpu_instance {
     uint32_t flags;
 } gpu_instance;
 
+/* A faded (x-ray) instance waiting to be sorted by its distance from the eye. */
+typedef struct twr_fade_key {
+    float depth;             /* along the view direction, m */
+    uint32_t index;          /* in the draw list */
+    uint32_t mesh_slot;
+} twr_fade_key;
+
 /* One instanced draw: a run of instances of one mesh in the ring. */
 typedef struct draw_run {
     uint32_t mesh_slot;
@@ -173,6 +180,7 @@ struct tw_render {
     VkPipelineLayout pl_scene;
     VkPipeline pipe_opaque, pipe_opaque_plain, pipe_clip, pipe_caps;
     VkPipeline pipe_faded, pipe_faded_plain, pipe_faded_clip, pipe_legend;
+    VkPipeline pipe_stale, pipe_stale_plain, pipe_stale_clip;
     VkDescriptorPool desc_pool;
 
     /* colour tables, built once (frame.c) */
@@ -201,8 +209,11 @@ struct tw_render {
     rpool targets;
 
     /* per-frame scratch, grown when a draw list outgrows it and kept */
-    draw_run *runs;          /* opaque runs from the front, faded runs from the back */
+    draw_run *runs;          /* opaque runs, then faded runs */
     uint32_t run_cap;
+    struct twr_fade_key *fade;  /* faded instances from the front (sorted back to front each
+                                 * frame), stale opaque ones from the back */
+    uint32_t fade_cap;
 
     deletion *dels;
     uint32_t del_count, del_cap;

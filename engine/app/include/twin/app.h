@@ -139,6 +139,22 @@ tw_status tw_app_replay(const tw_app_replay_desc *desc, tw_app_run_result *resul
 
 /* ---- twin whatif ----------------------------------------------------------- */
 
+/* Which world of a what-if a hook is called for. */
+typedef enum tw_app_whatif_side {
+    TW_APP_WHATIF_BASELINE = 0,
+    TW_APP_WHATIF_SCENARIO = 1
+} tw_app_whatif_side;
+
+/* What the what-if's tick hook is told (valid during the call only). */
+typedef struct tw_app_whatif_tick {
+    tw_app_whatif_side side;
+    const char *name;          /* "baseline", or the scenario's name (its file's when it has none) */
+    tw_app_session *session;   /* this world: its world, sim and scene */
+    /* Set at a frames_at time: write this world's PNG frame to this path
+     * (out_dir/frames/<side>-<T>.png); NULL at every other tick. */
+    const char *frame_path;
+} tw_app_whatif_tick;
+
 typedef struct tw_app_whatif_desc {
     const char *scene_path;
     const char *log_path;
@@ -149,6 +165,21 @@ typedef struct tw_app_whatif_desc {
     int progress;
     volatile sig_atomic_t *cancel;
     const tw_log *log;
+    /* Called at every tick boundary of each world (once at the fork, after
+     * the changes due there, then after each tick; the baseline first, and
+     * both before either steps on, so the two are at the same time), like
+     * tw_app_run_desc.on_tick; `twin whatif --frames-at` renders its frames
+     * through it, so this module never touches the renderer. A status other
+     * than TW_OK stops the run with that status. NULL: none. */
+    tw_status (*on_tick)(void *user, const tw_app_whatif_tick *tick, tw_diag *diag);
+    void *on_tick_user;
+    /* Simulated times (s, each in [from, to]; not retained) at which the hook
+     * is given a frame_path for each world. After both frames of a time,
+     * out_dir/frames/compare-<T>.png puts them side by side with captions
+     * (through cairo); compare.json lists the files under "frames". A time
+     * outside [from, to] is TW_ERR_INVALID with result.bad_request set. */
+    const double *frames_at;
+    uint32_t frames_at_count;
 } tw_app_whatif_desc;
 
 typedef struct tw_app_whatif_result {
@@ -156,6 +187,10 @@ typedef struct tw_app_whatif_result {
     uint32_t changes_applied;
     uint32_t changes_failed;   /* a change whose entity or field did not exist (it is named in the log) */
     uint32_t charts;           /* PNG charts written into out_dir/charts (0 without cairo) */
+    uint32_t frames;           /* frames_at times with both worlds' frames written */
+    uint32_t compares;         /* compare-<T>.png written (0 without cairo) */
+    int bad_request;           /* the desc asked for something the log cannot give (a frames_at time
+                                  outside [from, to]): a command-line error, not a bad input file */
 } tw_app_whatif_result;
 
 /* Forks the recorded run at from into two worlds in one process: the

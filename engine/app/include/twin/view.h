@@ -71,6 +71,16 @@ tw_status tw_view_colorby_check(const tw_view *v, const char *colorby, tw_diag *
  * Shape or Transform that changed no structure). */
 void tw_view_invalidate(tw_view *v);
 
+/* Mesh files (Shape kind "mesh"): a relative path resolves against dir (the
+ * scene file's folder; copied; NULL or "": the working directory). Re-reads
+ * the world at once, so tw_view_bounds and the camera presets include the
+ * meshes. Until this is called (or the first tw_view_build, which then uses
+ * the working directory), relative mesh files are not loaded. Each distinct
+ * file is loaded once and its GPU mesh shared by every entity naming it. */
+void tw_view_set_base_dir(tw_view *v, const char *dir);
+/* The same with the folder of a scene file ("scenes/a.twin.json" -> "scenes"). */
+void tw_view_set_scene_path(tw_view *v, const char *scene_path);
+
 /* What the last build did, for tests, HUDs and benchmarks. */
 typedef struct tw_view_stats {
     uint32_t instances;            /* in the draw list (hidden ones included) */
@@ -98,11 +108,16 @@ typedef struct tw_view_frames tw_view_frames;
 
 typedef struct tw_view_frames_desc {
     const char *dir;               /* created (with parents) at the first frame */
-    double every;                  /* s of simulated time between frames, > 0 */
+    double every;                  /* s of simulated time between frames, > 0; 0: only tw_view_frames_write */
     uint32_t width, height;        /* pixels; 0: 1280 x 720 */
     const char *camera;            /* tw_view_camera_parse; NULL: "home" */
     tw_view_style style;           /* copied; colorby must outlive the frames */
     const tw_log *log;
+    const char *scene_path;        /* relative mesh files resolve against its folder; must outlive the frames */
+    /* A storey path (hq/office/floor-2) shown alone, resolved in each world
+     * at its first frame (so it fits two worlds); overrides style.isolate.
+     * Copied. NULL or "": style.isolate. */
+    const char *isolate_path;
 } tw_view_frames_desc;
 
 /* TW_ERR_UNSUPPORTED: no Vulkan loader, driver or device at all. */
@@ -113,5 +128,22 @@ void tw_view_frames_free(tw_view_frames *f);
 tw_status tw_view_frames_tick(tw_view_frames *f, tw_ecs_world *w, const tw_sim *sim, tw_diag *diag);
 /* Frames written so far. */
 uint32_t tw_view_frames_written(const tw_view_frames *f);
+/* Writes a frame of w now, to path (its folder must exist), whatever
+ * `every` says (0: frames only through this call). Keeps a view for each of
+ * up to two worlds (a what-if's baseline and scenario, through the one
+ * renderer), and frames every picture with the first one's camera, so the
+ * two worlds are seen alike. At a world's first frame, a colour-by field or
+ * isolate_path it lacks is TW_ERR_NOT_FOUND (a field that is not a number:
+ * TW_ERR_INVALID) with the reason in diag. */
+tw_status tw_view_frames_write(tw_view_frames *f, tw_ecs_world *w, const tw_sim *sim, const char *path, tw_diag *diag);
+/* Frames of two worlds at once (a what-if's baseline and scenario, to
+ * path[0] and path[1]): when colouring by data without a fixed range, both
+ * pictures share one range over both worlds' values, so equal colours mean
+ * equal values; range (may be NULL) receives the range used. */
+tw_status tw_view_frames_write_pair(tw_view_frames *f, tw_ecs_world *const w[2], const tw_sim *const sim[2],
+                                   const char *const path[2], float range[2], tw_diag *diag);
+/* Makes w's view now, without drawing: checks the colour-by field and
+ * isolate_path before a long run reaches its first frame. */
+tw_status tw_view_frames_attach(tw_view_frames *f, tw_ecs_world *w, const tw_sim *sim, tw_diag *diag);
 
 #endif

@@ -11,6 +11,11 @@
  * and the help are drawn on the CPU with SDL2_ttf into an RGBA overlay that
  * the renderer composites over the frame (so screenshots include them).
  *
+ * With replay_path the world and sim are a replay player's over a recorded
+ * run (viewer_replay.c): a timeline scrubs it, [ ] jump between its alarm
+ * events. With record_log the live session is recorded like `twin run
+ * --record`.
+ *
  * Scripted use (tests, demos, docs): --frames, --script (input events read
  * from a text file, one a line, see tw_viewer_script_parse and
  * docs/viewer.md), --screenshot, --record-script.
@@ -32,7 +37,8 @@ typedef struct tw_viewer_desc {
     const char *scene_path;
     uint32_t width, height;       /* window size; 0: 1280 x 800 */
     double speed;                 /* simulated seconds per wall second; 0: 1 */
-    double at;                    /* s: simulate headless up to this time before the window opens */
+    double at;                    /* s: simulate headless up to this time before the window opens
+                                     (a replay: seek there) */
     int paused;                   /* start paused */
     uint64_t frames;              /* > 0: render this many frames, then exit */
     double frame_dt;              /* > 0: advance as if each frame took this long (reproducible
@@ -55,6 +61,13 @@ typedef struct tw_viewer_desc {
     const char *const *bindings;
     uint32_t bindings_count;
     const char *mqtt_url;         /* mqtt://host[:port]/topic-filter; NULL: none */
+    /* Replay (docs/viewer.md "Replay"): the recorded run of replay_path is
+     * shown instead of a live simulation: at is where it starts (s from
+     * tick 0), the timeline scrubs it. Excludes telemetry, mqtt, seed and
+     * record_log. */
+    const char *replay_path;
+    /* Record this session (as `twin run --record`) into a .twlog. */
+    const char *record_log;
     FILE *out;                    /* picks ("picked PATH (KIND)") and the stats line; NULL: stdout */
     const tw_log *log;
     volatile sig_atomic_t *cancel; /* set non-zero to stop (SIGINT); may be NULL */
@@ -73,6 +86,8 @@ typedef struct tw_viewer_result {
     int quit_by_user;             /* the window was closed or Esc pressed */
     uint64_t dropped_ticks;       /* ticks skipped because the sim could not keep up */
     uint32_t alarm_events;        /* alarm transitions seen */
+    uint64_t state_hash;          /* tw_sim_state_hash at the end */
+    uint32_t seeks;               /* replay: seeks made (timeline, keys, alarms) */
 } tw_viewer_result;
 
 /* Runs the viewer until the window is closed, Esc (or Ctrl+Q) is pressed,
@@ -80,6 +95,24 @@ typedef struct tw_viewer_result {
  * when there is no display or no Vulkan device (diag says which, for the
  * user); TW_ERR_INVALID (and friends) for a bad scene or script. */
 tw_status tw_viewer_run(const tw_viewer_desc *desc, tw_viewer_result *result, tw_diag *diag);
+
+/* ---- replay timeline and speeds (pure; viewer_replay.c) ------------------------
+ *
+ * The timeline maps the log's span of ticks, first..last, onto the pixel
+ * columns x0..x1 of its bar (x1 > x0), linearly: first at x0, last at x1. */
+
+typedef struct tw_viewer_timeline {
+    int x0, x1;                   /* pixel columns of the span's ends */
+    uint64_t first, last;         /* ticks */
+} tw_viewer_timeline;
+
+/* The tick under pixel column x, rounded to the nearest, clamped to the span. */
+uint64_t tw_viewer_timeline_tick_at(const tw_viewer_timeline *t, int x);
+/* The pixel column of tick (clamped to the span). */
+int tw_viewer_timeline_x_of(const tw_viewer_timeline *t, uint64_t tick);
+/* The next speed on the 1-2-5 ladder x0.1 .. x1000 above (dir > 0) or below
+ * (dir < 0) speed, which need not be on the ladder; the ends stay put. */
+double tw_viewer_speed_step(double speed, int dir);
 
 /* ---- scripts ----------------------------------------------------------------
  *

@@ -360,4 +360,16 @@ typedef struct tw_render_bench_result {
  * the bare baseline, frames interleaved, in one run. */
 tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw_render_bench_result *out);
 
+/* The bare baseline for any draw list: every drawn instance's triangles in
+ * world space, in one vertex buffer, drawn once with the trivial shader into
+ * a target of its own (clear, the draw, readback). Made from the draw list as
+ * it is now (meshes, transforms, camera); nothing of it is retained. */
+typedef struct tw_render_bench_bare tw_render_bench_bare;
+tw_status tw_render_bench_bare_new(tw_render *r, const tw_render_drawlist *dl, uint32_t width, uint32_t height,
+                                   tw_render_bench_bare **out);
+/* One bare frame: submits, waits, copies the pixels to memory. */
+tw_status tw_render_bench_bare_frame(tw_render *r, tw_render_bench_bare *b);
+uint64_t tw_render_bench_bare_triangles(const tw_render_bench_bare *b);
+void tw_render_bench_bare_free(tw_render *r, tw_render_bench_bare *b);
+
 #endif

@@ -1,0 +1,288 @@
+/* tests/render_scene: imported meshes (Shape kind "mesh") through the view
+ * and the Vulkan renderer, with the Khronos validation layer on.
+ *
+ * The scene tests/render_scene/data/mesh.twin.json names mesh files beside
+ * it by relative paths (tests/asset/data: a glTF file written for the tests,
+ * drawn by two entities; an OBJ quad), a missing file and a CityJSON
+ * reference. Golden image: tests/render_scene/golden/mesh.png (320x180);
+ * TWIN_UPDATE_GOLDEN=1 rewrites it. Exits 77 only without any Vulkan device. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "twin/app.h"
+#include "twin/view.h"
+
+#include "golden.h"
+
+enum { W = 320, H = 180 };
+
+typedef struct test_log {
+    int validation;
+} test_log;
+
+static void log_sink(void *user, tw_log_level level, const char *module, const char *msg)
+{
+    test_log *tl = user;
+    if (strncmp(msg, "validation:", 11) == 0) tl->validation++;
+    if (level >= TW_LOG_WARN) fprintf(stderr, "  [%s] %s\n", module, msg);
+}
+
+typedef struct ctx {
+    tw_render *r;
+    test_log tl;
+    tw_log log;
+    tw_app_session s;
+    int open;
+    tw_view *v;
+    tw_render_target t;
+    uint8_t px[W * H * 4];
+} ctx;
+
+static const char *mesh_scene(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/tests/render_scene/data/mesh.twin.json", TWIN_SOURCE_DIR);
+    return buf;
+}
+
+/* A renderer with validation, the mesh scene and a view of it (the base
+ * dir not set yet: the cases say when). */
+static int ctx_init(ctx *c)
+{
+    memset(c, 0, sizeof *c);
+    c->log.sink = log_sink;
+    c->log.user = &c->tl;
+    tw_status st = tw_render_new(&(tw_render_desc){ .validation = 1, .log = &c->log }, &c->r);
+    if (st == TW_ERR_UNSUPPORTED) {
+        snprintf(test_skip_reason, sizeof test_skip_reason, "no Vulkan device on this machine");
+        test_skipped_flag = 1;
+        return -1;
+    }
+    if (st != TW_OK) {
+        TEST_FAIL_AT(__FILE__, __LINE__, "tw_render_new failed: %s", tw_status_str(st));
+        return -1;
+    }
+    tw_render_info info;
+    tw_render_get_info(c->r, &info);
+    if (!info.validation) {
+        TEST_FAIL_AT(__FILE__, __LINE__, "the validation layer is not available (install vulkan-validationlayers)");
+        tw_render_free(c->r);
+        return -1;
+    }
+    char path[1024];
+    tw_diag diag;
+    tw_diag_clear(&diag);
+    tw_app_open_desc od = { .scene_path = mesh_scene(path, sizeof path) };
+    if (tw_app_session_open(&od, &c->s, &diag) != TW_OK) {
+        TEST_FAIL_AT(__FILE__, __LINE__, "loading the mesh scene failed: %s", diag.message);
+        tw_render_free(c->r);
+        return -1;
+    }
+    c->open = 1;
+    st = tw_view_new(c->r, c->s.world, c->s.sim, &c->v, &diag);
+    if (!st) st = tw_render_target_create(c->r, &(tw_render_target_desc){ .width = W, .height = H }, &c->t);
+    if (st) {
+        TEST_FAIL_AT(__FILE__, __LINE__, "setting up the view failed: %s (%s)", tw_status_str(st), diag.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void ctx_fini(ctx *c)
+{
+    tw_view_free(c->v);
+    tw_render_free(c->r);
+    if (c->open) tw_app_session_close(&c->s);
+    CHECK_EQ_INT(c->tl.validation, 0);
+    memset(c, 0, sizeof *c);
+}
+
+static const tw_render_instance *instance_of(const tw_render_drawlist *dl, tw_entity e)
+{
+    for (uint32_t i = 0; i < dl->instance_count; i++)
+        if (dl->instances[i].pick_id == tw_entity_index(e) + 1u) return &dl->instances[i];
+    return NULL;
+}
+
+static tw_entity entity(ctx *c, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "yard/depot/ground/%s", name);
+    tw_entity e = tw_ecs_lookup_path(c->s.world, path);
+    if (tw_entity_is_null(e)) TEST_FAIL_AT(__FILE__, __LINE__, "no entity %s", path);
+    return e;
+}
+
+/* A column-major transform applied to a point. */
+static void apply(const float m[16], const float p[3], float out[3])
+{
+    for (int k = 0; k < 3; k++) out[k] = m[k] * p[0] + m[4 + k] * p[1] + m[8 + k] * p[2] + m[12 + k];
+}
+
+TEST(mesh_scene_golden)
+{
+    ctx c;
+    if (ctx_init(&c)) return;
+    char path[1024];
+    tw_view_set_scene_path(c.v, mesh_scene(path, sizeof path));
+    tw_render_drawlist dl;
+    memset(&dl, 0, sizeof dl);
+    dl.camera = (tw_render_camera){ .eye = { -6.0f, -16.0f, 16.0f }, .target = { 12.0f, 5.0f, 0.0f }, .fov_y = 45.0f };
+    REQUIRE(tw_view_build(c.v, NULL, 1.0, 0.0, &dl) == TW_OK);
+    tw_render_frame_stats fs;
+    REQUIRE(tw_render_frame(c.r, c.t, &dl, &fs) == TW_OK);
+    REQUIRE(tw_render_target_read(c.r, c.t, c.px, sizeof c.px) == TW_OK);
+    test_check_golden("tests/render_scene/golden", "mesh", c.px, W, H);
+    CHECK_EQ_INT(fs.instances_skipped, 0);
+
+    /* The slab, two entities drawing blocks.gltf, the quad; ghost (missing
+     * file) and city-block (a CityJSON reference) are counted, not drawn. */
+    CHECK_EQ_INT(dl.instance_count, 4);
+    tw_view_stats vs;
+    tw_view_get_stats(c.v, &vs);
+    CHECK_EQ_INT(vs.warnings, 2);
+    /* Cube, person, slab, blocks.gltf once (shared), quad.obj. */
+    CHECK_EQ_INT(vs.meshes, 5);
+    CHECK_EQ_U64(vs.triangles, 12 + 24 + 24 + 2);
+    const tw_render_instance *a = instance_of(&dl, entity(&c, "blocks-as-modelled"));
+    const tw_render_instance *b = instance_of(&dl, entity(&c, "blocks-scaled"));
+    REQUIRE(a && b);
+    CHECK(a->mesh.id == b->mesh.id);
+    CHECK(instance_of(&dl, entity(&c, "ghost")) == NULL);
+    CHECK(instance_of(&dl, entity(&c, "city-block")) == NULL);
+
+    /* As modelled: the file's own metres at the origin. Scaled: size
+     * [0, 0, 4] on a 2 m tall model is a uniform 2, turned by 0.5 rad about
+     * the model's origin at Transform.position (3, 4, 0). */
+    float p[3] = { 11.0f, 5.0f, 2.0f }, q[3];
+    apply(a->transform, p, q);
+    CHECK_NEAR(q[0], 11.0, 1e-5);
+    CHECK_NEAR(q[1], 5.0, 1e-5);
+    CHECK_NEAR(q[2], 2.0, 1e-5);
+    apply(b->transform, p, q);
+    float c5 = cosf(0.5f), s5 = sinf(0.5f);
+    CHECK_NEAR(q[0], 3.0 + 2.0 * (11.0 * c5 - 5.0 * s5), 1e-4);
+    CHECK_NEAR(q[1], 4.0 + 2.0 * (11.0 * s5 + 5.0 * c5), 1e-4);
+    CHECK_NEAR(q[2], 4.0, 1e-5);
+    float lo[3], hi[3];
+    tw_view_bounds(c.v, lo, hi);
+    CHECK_NEAR(hi[2], 4.0, 1e-4);
+    CHECK_NEAR(lo[1], -6.15, 0.2); /* the slab's edge, under the blocks' -3 */
+    ctx_fini(&c);
+}
+
+TEST(mesh_relative_paths_follow_the_base_dir)
+{
+    ctx c;
+    if (ctx_init(&c)) return;
+    /* Right after tw_view_new the relative files wait: only the slab is drawn. */
+    tw_view_stats vs;
+    tw_view_get_stats(c.v, &vs);
+    CHECK_EQ_INT(vs.instances, 1);
+    CHECK_EQ_INT(vs.meshes, 3);
+    float lo[3], hi[3];
+    tw_view_bounds(c.v, lo, hi);
+    CHECK(hi[2] < 0.5f);
+    /* The wrong folder: every relative file is missing, and said so. */
+    tw_view_set_base_dir(c.v, "/nonexistent-twin-dir");
+    tw_view_get_stats(c.v, &vs);
+    CHECK_EQ_INT(vs.instances, 1);
+    CHECK_EQ_INT(vs.warnings, 5); /* four files missing, one CityJSON reference */
+    CHECK_EQ_INT(vs.meshes, 3);
+    /* The scene's folder: drawn, bounds grow at once (before any build). */
+    char path[1024];
+    tw_view_set_scene_path(c.v, mesh_scene(path, sizeof path));
+    tw_view_get_stats(c.v, &vs);
+    CHECK_EQ_INT(vs.instances, 4);
+    CHECK_EQ_INT(vs.warnings, 2);
+    CHECK_EQ_INT(vs.meshes, 5);
+    tw_view_bounds(c.v, lo, hi);
+    CHECK_NEAR(hi[2], 4.0, 1e-4);
+    /* A rescan keeps the loaded files (no reload, same GPU meshes). */
+    tw_view_invalidate(c.v);
+    tw_render_drawlist dl;
+    memset(&dl, 0, sizeof dl);
+    CHECK(tw_view_build(c.v, NULL, 1.0, 0.0, &dl) == TW_OK);
+    tw_view_stats after;
+    tw_view_get_stats(c.v, &after);
+    CHECK_EQ_INT(after.meshes, 5);
+    CHECK_EQ_INT(after.instances, 4);
+    CHECK(after.rescans > vs.rescans);
+    ctx_fini(&c);
+}
+
+TEST(mesh_check_reports_missing_files)
+{
+    char path[1024];
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    REQUIRE(out);
+    tw_diag diag;
+    tw_diag_clear(&diag);
+    tw_status st = tw_app_check(mesh_scene(path, sizeof path), out, &diag);
+    fclose(out);
+    CHECK(st == TW_OK);
+    CHECK_CONTAINS(text, "warning: yard/depot/ground/ghost: mesh file models/no-such-file.glb cannot be drawn");
+    CHECK_CONTAINS(text, "No such file or directory");
+    CHECK_CONTAINS(text, "mesh files: 2 readable of 3 (26 triangles)");
+    CHECK_EQ_INT(diag.warnings, 1);
+    free(text);
+}
+
+/* Every allocation of the view's mesh-file paths (records, paths, the
+ * importer's arrays, the upload's scratch) failing in turn: an error, never
+ * a leak, and a clean run at the end. */
+TEST(mesh_out_of_memory)
+{
+    ctx c;
+    if (ctx_init(&c)) return;
+    tw_failing_alloc fa = { 0 };
+    tw_allocator alloc = tw_failing_alloc_allocator(&fa);
+    tw_ecs_world *w = tw_ecs_world_new(&(tw_ecs_world_desc){ .allocator = &alloc });
+    REQUIRE(w);
+    tw_sim_components ids;
+    REQUIRE(tw_sim_register_components(w, &ids) == TW_OK);
+    char path[1024];
+    tw_scene scene;
+    tw_diag diag;
+    tw_diag_clear(&diag);
+    REQUIRE(tw_scene_load_file(w, mesh_scene(path, sizeof path), NULL, &scene, &diag) == TW_OK);
+    int64_t live0 = fa.live_bytes;
+    uint64_t base = fa.allocations;
+    int done = 0;
+    for (uint64_t k = 1; k < 400 && !done; k++) {
+        fa.fail_at = base + k;
+        tw_view *v = NULL;
+        tw_status st = tw_view_new(c.r, w, NULL, &v, NULL);
+        if (st == TW_OK) {
+            tw_view_set_scene_path(v, path);
+            tw_render_drawlist dl;
+            memset(&dl, 0, sizeof dl);
+            st = tw_view_build(v, NULL, 1.0, 0.0, &dl);
+            tw_view_stats vs;
+            tw_view_get_stats(v, &vs);
+            done = st == TW_OK && fa.failures == 0;
+            if (done) {
+                CHECK_EQ_INT(vs.instances, 4);
+                printf("     a clean run after %llu failing allocations\n", (unsigned long long)(k - 1));
+            }
+        }
+        CHECK(st == TW_OK || st == TW_ERR_NOMEM);
+        tw_view_free(v);
+        CHECK_EQ_INT(fa.live_bytes, live0);
+        base = fa.allocations;
+        fa.failures = 0;
+    }
+    CHECK(done);
+    fa.fail_at = 0;
+    tw_scene_fini(&scene);
+    tw_ecs_world_free(w);
+    CHECK_EQ_INT(fa.live_bytes, 0);
+    ctx_fini(&c);
+}
+
+int main(int argc, char **argv) { return test_main(argc, argv); }
