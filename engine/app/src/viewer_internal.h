@@ -1,4 +1,4 @@
-/* Private to the viewer (viewer.c, viewer_ui.c): its state, one struct. */
+/* Private to the viewer (viewer.c, viewer_ui.c, viewer_replay.c): its state, one struct. */
 #ifndef TWIN_VIEWER_INTERNAL_H
 #define TWIN_VIEWER_INTERNAL_H
 
