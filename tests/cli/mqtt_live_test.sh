@@ -30,7 +30,8 @@ rc=$?
 [[ $rc == 0 && -s "$work/dead/summary.json" ]] && ok mqtt_dead_broker_run_ends || bad "mqtt_dead_broker_run_ends (exit $rc): $(cat "$work/dead.log")"
 
 "$twin" run "$src/tests/cli/data/tiny.twin.json" --mqtt "mqtt://127.0.0.1:$port/site/#?qos=1" \
-  --bindings "$src/tests/cli/data/live.bindings.json" --duration 4 --out "$work/live" --quiet >"$work/live.log" 2>&1 &
+  --bindings "$src/tests/cli/data/live.bindings.json" --duration 4 --out "$work/live" --record "$work/live.twlog" \
+  --quiet >"$work/live.log" 2>&1 &
 run=$!
 sleep 1.5
 for v in 23.5 24.0 24.5; do
@@ -57,6 +58,18 @@ last = dict(zip(h, rows[-1]))
 assert abs(float(last["room_a_temp"]) - 24.5) < 0.05, last["room_a_temp"]
 PY
 then ok mqtt_live_samples_applied_and_counted; else bad "mqtt_live_samples_applied_and_counted: $(cat "$work/live/summary.json" 2>/dev/null | head -60)"; fi
+
+# The live run was recorded as applied: replaying the log, with no broker,
+# ends on the live run's state and counts the same samples.
+"$twin" replay "$src/tests/cli/data/tiny.twin.json" "$work/live.twlog" --out "$work/replayed" --quiet >"$work/replay.log" 2>&1
+rc=$?
+if [[ $rc == 0 ]] && python3 - "$work/live/summary.json" "$work/replayed/summary.json" <<'PY'
+import json, sys
+live, rep = (json.load(open(p)) for p in sys.argv[1:3])
+assert live["state_hash"] == rep["state_hash"], (live["state_hash"], rep["state_hash"])
+assert rep["telemetry"]["applied"] == live["telemetry"]["applied"] == 3, rep["telemetry"]
+PY
+then ok mqtt_live_recording_replays_to_the_same_state; else bad "mqtt_live_recording_replays_to_the_same_state (exit $rc): $(cat "$work/replay.log")"; fi
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
