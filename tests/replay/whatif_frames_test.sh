@@ -56,6 +56,18 @@ done
 # An hour without HVAC: the rooms warm up, and the picture shows it.
 "$check" differ "$work/wi/frames/baseline-050400.png" "$work/wi/frames/scenario-050400.png" \
     && ok worlds_differ_after_an_hour || bad worlds_differ_after_an_hour
+# The shipped scenario's deltas point the right way: warmer rooms, less HVAC energy, charts written.
+if python3 - "$work/wi/compare.csv" <<'PY'
+import csv, sys
+rows = {r["kpi"]: r for r in csv.DictReader(open(sys.argv[1]))}
+def d(k): return float(rows[k]["scenario"]) - float(rows[k]["baseline"])
+assert d("comfort_violation_hours") > 0.5, rows["comfort_violation_hours"]
+assert d("energy") < 0, rows["energy"]
+assert float(rows["hvac_power"]["scenario"]) == 0, rows["hvac_power"]
+PY
+then ok hvac_fails_deltas_point_the_right_way; else bad hvac_fails_deltas_point_the_right_way; fi
+[ -s "$work/wi/charts/comfort_violation_hours.png" ] && [ -s "$work/wi/charts/energy.png" ] && ok hvac_fails_charts \
+    || bad "hvac_fails_charts: $(ls "$work/wi/charts" 2>&1 | head -3)"
 grep -q "Thermal.temperature from" "$work/wi.out" && ok colour_range_printed || bad colour_range_printed
 # The frames change nothing in the comparison.
 "$twin" whatif "$office" "$work/office.twlog" --scenario "$hvac" --from 46800 --to 50400 --out "$work/plain" \
