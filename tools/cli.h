@@ -14,8 +14,9 @@ int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel);
 int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel);
 int cli_view(int argc, char **argv, volatile sig_atomic_t *cancel);
 
-/* `twin run --frames-every S [--width W] [--height H] [--camera C]`: PNG
- * frames during a run through the offscreen renderer (cli_render.c). */
+/* `twin run --frames-every S [--width W] [--height H] [--camera C]
+ * [--colorby C.f [--colormap M] [--range MIN,MAX]]`: PNG frames during a run
+ * through the offscreen renderer (cli_render.c). */
 typedef struct cli_frames {
     double every;              /* s of simulated time; 0: no frames */
     unsigned width, height;
@@ -23,6 +24,11 @@ typedef struct cli_frames {
     const char *out_dir;
     struct tw_view_frames *f;
     int failed;                /* the frame hook stopped the run */
+    const char *colorby;       /* NULL: no colour by data */
+    int colormap;              /* tw_render_colormap; 0: viridis */
+    float range_min, range_max; /* equal: automatic */
+    int attached;              /* the view made (and --colorby checked) at the first tick */
+    int usage;                 /* --colorby named no numeric field: exit 2 */
 } cli_frames;
 /* Takes a frames option at argv[*i] (advancing *i): 1 taken, 0 not one, -1 bad (message printed). */
 int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i);

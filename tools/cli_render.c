@@ -258,8 +258,15 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
         rc = TW_EXIT_FAILURE;
         goto done;
     }
-    if ((st = tw_render_target_save_png(r, target, out))) {
-        fprintf(stderr, "twin render: writing %s failed: %s\n", out, tw_status_str(st));
+    /* With --colorby the bar is labelled in the picture (field, unit, range). */
+    tw_ecs_field_ref ref;
+    const char *unit = colorby && tw_ecs_field_resolve(s.world, colorby, &ref, NULL) == TW_OK && ref.field->unit
+                           ? ref.field->unit
+                           : "";
+    tw_view_legend lg = { .field = colorby, .unit = unit, .min = fs.value_min, .max = fs.value_max };
+    memcpy(lg.rect, fs.legend_rect, sizeof lg.rect);
+    if ((st = tw_view_frame_save_png(r, target, colorby ? &lg : NULL, NULL, out, &diag))) {
+        fprintf(stderr, "twin render: %s\n", diag.message);
         rc = TW_EXIT_FAILURE;
         goto done;
     }
@@ -267,13 +274,11 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
     tw_view_get_stats(view, &vs);
     printf("wrote %s (%ux%u, %g s simulated, %u elements)\n", out, width, height, tw_sim_time(s.sim), vs.instances);
     if (colorby) {
-        /* The legend bar has no labels in the picture: say what it spans. */
-        tw_ecs_field_ref ref;
-        const char *unit = tw_ecs_field_resolve(s.world, colorby, &ref, NULL) == TW_OK && ref.field->unit
-                               ? ref.field->unit
-                               : "";
-        printf("colour: %s from %g to %g %s (%s, bottom to top of the bar)\n", colorby, fs.value_min, fs.value_max,
-               unit, colormap == TW_RENDER_COLORMAP_TURBO ? "turbo" : "viridis");
+        /* Also as text, for scripts (and builds without cairo, whose bar has no words). */
+        const char *shown = tw_view_unit_display(unit);
+        printf("colour: %s from %g to %g%s%s (%s, bottom to top of the bar%s)\n", colorby, fs.value_min, fs.value_max,
+               shown[0] ? " " : "", shown, colormap == TW_RENDER_COLORMAP_TURBO ? "turbo" : "viridis",
+               tw_view_legend_available() ? ", labelled" : "; no labels in this build");
     }
 
 done:
@@ -309,6 +314,20 @@ int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i)
             return -1;
         }
         fr->camera = val;
+    } else if (!strcmp(a, "--colorby")) {
+        fr->colorby = val;
+    } else if (!strcmp(a, "--colormap")) {
+        if (!strcmp(val, "viridis")) fr->colormap = TW_RENDER_COLORMAP_VIRIDIS;
+        else if (!strcmp(val, "turbo")) fr->colormap = TW_RENDER_COLORMAP_TURBO;
+        else {
+            fprintf(stderr, "twin run: --colormap is viridis or turbo, got \"%s\"\n", val);
+            return -1;
+        }
+    } else if (!strcmp(a, "--range")) {
+        if (parse_range(val, &fr->range_min, &fr->range_max)) {
+            fprintf(stderr, "twin run: --range needs MIN,MAX with MIN < MAX, got \"%s\"\n", val);
+            return -1;
+        }
     } else {
         return 0;
     }
@@ -319,7 +338,14 @@ int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i)
 static tw_status frames_hook(void *user, tw_app_session *s, tw_diag *diag)
 {
     cli_frames *fr = user;
-    tw_status st = tw_view_frames_tick(fr->f, s->world, s->sim, diag);
+    tw_status st = TW_OK;
+    if (!fr->attached) {
+        /* The view at once, so a bad --colorby stops the run before it starts. */
+        st = tw_view_frames_attach(fr->f, s->world, s->sim, diag);
+        if (st == TW_ERR_NOT_FOUND || st == TW_ERR_INVALID) fr->usage = 1;
+        fr->attached = !st;
+    }
+    if (!st) st = tw_view_frames_tick(fr->f, s->world, s->sim, diag);
     if (st) fr->failed = 1;
     return st;
 }
@@ -327,8 +353,9 @@ static tw_status frames_hook(void *user, tw_app_session *s, tw_diag *diag)
 int cli_frames_start(cli_frames *fr, tw_app_run_desc *d)
 {
     if (!(fr->every > 0)) {
-        if (fr->width || fr->height || fr->camera) {
-            fprintf(stderr, "twin run: --width, --height and --camera are for frames: give --frames-every S too\n");
+        if (fr->width || fr->height || fr->camera || fr->colorby || fr->colormap || fr->range_max > fr->range_min) {
+            fprintf(stderr, "twin run: --width, --height, --camera, --colorby, --colormap and --range are for frames: "
+                            "give --frames-every S too\n");
             return TW_EXIT_USAGE;
         }
         return 0;
@@ -337,7 +364,9 @@ int cli_frames_start(cli_frames *fr, tw_app_run_desc *d)
     snprintf(dir, sizeof dir, "%s/frames", d->out_dir);
     fr->out_dir = d->out_dir;
     tw_view_frames_desc fd = { .dir = dir, .every = fr->every, .width = fr->width, .height = fr->height,
-                               .camera = fr->camera, .log = d->log, .scene_path = d->scene_path };
+                               .camera = fr->camera, .log = d->log, .scene_path = d->scene_path,
+                               .style = { .colorby = fr->colorby, .colormap = fr->colormap,
+                                          .range_min = fr->range_min, .range_max = fr->range_max } };
     tw_diag diag;
     tw_diag_clear(&diag);
     tw_status st = tw_view_frames_new(&fd, &fr->f, &diag);
@@ -357,6 +386,10 @@ int cli_frames_finish(cli_frames *fr, int run_status, const tw_diag *diag)
     tw_view_frames_free(fr->f);
     fr->f = NULL;
     if (fr->failed && run_status) {
+        if (fr->usage) {
+            fprintf(stderr, "twin run: --colorby: %s\n", diag->message);
+            return TW_EXIT_USAGE;
+        }
         cli_print_diag(diag);
         return TW_EXIT_FAILURE;
     }

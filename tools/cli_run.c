@@ -37,7 +37,9 @@ static void run_usage(FILE *f)
             "  --record-sync fdatasync the log at every flush (survives power loss; slower)\n"
             "  --quiet       no progress bar (it is drawn only on a terminal anyway)\n"
             "  --frames-every S [--width W --height H --camera C]  PNG frames of the run (offscreen\n"
-            "                Vulkan) every S simulated seconds into DIR/frames/frame-<seconds>.png\n");
+            "                Vulkan) every S simulated seconds into DIR/frames/frame-<seconds>.png\n"
+            "                [--colorby C.f [--colormap viridis|turbo] [--range MIN,MAX]]  coloured by a field,\n"
+            "                with a labelled colour bar\n");
 }
 
 static int run_main(int argc, char **argv, tw_app_run_desc d, const char **telemetry, const char **bindings);

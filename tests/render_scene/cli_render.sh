@@ -44,6 +44,97 @@ no_validation "$work/factory.err" render_factory_clean
     >/dev/null 2>&1
 expect_rc render_camera_numbers 0 $?
 
+# --colorby labels its bar in the picture: dark, neutral text pixels beside
+# the bar that the same frame without --colorby does not have there. A fixed
+# range far below the rooms' temperatures paints every room bright (the top
+# colour), so the only new dark pixels are words. Python's zlib reads the PNGs.
+legend_words() {
+    python3 - "$1" "$2" <<'PY'
+import struct, sys, zlib
+def load(path):
+    data = open(path, "rb").read()
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), "8-bit RGB(A) PNGs only"
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, rows, prev, i = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp), 0
+    for y in range(h):
+        f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return w, h, lambda x, y: tuple(rows[y][x * bpp:x * bpp + 3])
+w, h, cb = load(sys.argv[1])
+w2, h2, plain = load(sys.argv[2])
+assert (w, h) == (w2, h2), "the two frames differ in size"
+colourful = lambda p: max(p) - min(p) > 60
+# The bar: the rightmost run of columns that are colourful over the middle rows.
+rows = range(int(h * 0.3), int(h * 0.7))
+bar = [x for x in range(w // 2, w) if sum(colourful(cb(x, y)) for y in rows) > 0.8 * len(rows)]
+if not bar:
+    print("no colour bar found"); sys.exit(1)
+left = bar[-1]
+while left - 1 in bar: left -= 1
+dark = lambda p: max(p) < 100 and max(p) - min(p) < 30
+luma = lambda p: 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]
+words = sum(1 for x in range(max(0, left - w // 4), left - 2) for y in range(int(h * 0.1), int(h * 0.9))
+            if dark(cb(x, y)) and luma(plain(x, y)) > 120)
+print("bar from x=%d, %d dark text pixels beside it" % (left, words))
+sys.exit(0 if words >= 40 else 1)
+PY
+}
+"$twin" render "$src/scenes/office.twin.json" --out "$work/legend.png" --width 480 --height 270 \
+    --colorby Thermal.temperature --range 0,1 >"$work/legend.out" 2>"$work/legend.err"
+expect_rc render_legend_exit 0 $?
+"$twin" render "$src/scenes/office.twin.json" --out "$work/legend-plain.png" --width 480 --height 270 \
+    >/dev/null 2>&1
+if ! grep -q "labelled" "$work/legend.out"; then
+    echo "skip render_legend_words: this build has no cairo (no labels)"
+elif legend_words "$work/legend.png" "$work/legend-plain.png" >"$work/legend.check" 2>&1; then
+    ok "render_legend_words ($(cat "$work/legend.check"))"
+else
+    bad "render_legend_words ($(cat "$work/legend.check"))"
+fi
+grep -q "Thermal.temperature from 0 to 1 °C" "$work/legend.out" && ok render_legend_range_printed \
+    || bad render_legend_range_printed
+
+# The frames of a run, coloured by a field, label their bar the same way.
+"$twin" run "$src/scenes/office.twin.json" --duration 60 --frames-every 60 --width 480 --height 270 \
+    --colorby Thermal.temperature --range 0,1 --out "$work/runcb" >"$work/runcb.out" 2>"$work/runcb.err"
+expect_rc run_frames_colorby_exit 0 $?
+no_validation "$work/runcb.err" run_frames_colorby_clean
+if ! grep -q "labelled" "$work/legend.out"; then
+    echo "skip run_frames_legend_words: this build has no cairo (no labels)"
+elif legend_words "$work/runcb/frames/frame-000000.png" "$work/legend-plain.png" >"$work/runcb.check" 2>&1; then
+    ok "run_frames_legend_words ($(cat "$work/runcb.check"))"
+else
+    bad "run_frames_legend_words ($(cat "$work/runcb.check"))"
+fi
+"$twin" run "$src/scenes/office.twin.json" --duration 60 --frames-every 60 --colorby Thermal.temprature \
+    --out "$work/runbad" >/dev/null 2>"$work/runbad.err"
+expect_rc run_frames_bad_colorby 2 $?
+grep -q "temperature" "$work/runbad.err" && ok run_frames_bad_colorby_suggests || bad run_frames_bad_colorby_suggests
+"$twin" run "$src/scenes/office.twin.json" --duration 10 --colorby Thermal.temperature --out "$work/run4" \
+    >/dev/null 2>&1
+expect_rc run_colorby_without_frames 2 $?
+
 # Bad command lines and inputs.
 "$twin" render "$src/scenes/office.twin.json" >/dev/null 2>&1
 expect_rc render_missing_out 2 $?

@@ -2,7 +2,8 @@
  * and a target of their own, the view made from the run's world at the
  * first frame, one PNG each time the simulated clock passes a multiple of S.
  * `twin whatif --frames-at` uses the same renderer for both worlds, a view
- * each, and asks for each frame by name (tw_view_frames_write). */
+ * each, and asks for each frame by name (tw_view_frames_write). Frames
+ * coloured by a field get their colour bar labelled (legend_label.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct tw_view_frames {
     tw_ecs_world *worlds[2]; /* the world each view was made from */
     tw_entity isolate[2];    /* desc.isolate_path resolved in that world */
     tw_render_camera cam;    /* tw_view_frames_write: the first frame's camera, kept for all */
+    tw_render_frame_stats fs; /* the last frame's: where its legend went and the range it spans */
     int cam_set;
     char dir[1024];
     char isolate_path[TW_ECS_PATH_MAX];
@@ -158,18 +160,24 @@ static tw_status frames_build(tw_view_frames *f, uint32_t slot, int keep_camera,
 
 static tw_status frames_render(tw_view_frames *f, const tw_render_drawlist *dl, double t, tw_diag *diag)
 {
-    tw_status st = tw_render_frame(f->r, f->target, dl, NULL);
+    memset(&f->fs, 0, sizeof f->fs);
+    tw_status st = tw_render_frame(f->r, f->target, dl, &f->fs);
     if (st) tw_diag_set(diag, "rendering the frame at %g s failed: %s", t, tw_status_str(st));
     return st;
 }
 
-static tw_status frames_save(tw_view_frames *f, const char *path, tw_diag *diag)
+/* Writes the last frame of the view in slot, its colour bar labelled (the
+ * field, its unit and the range the renderer used) when it has one. */
+static tw_status frames_save(tw_view_frames *f, uint32_t slot, const char *path, tw_diag *diag)
 {
-    tw_status st = tw_render_target_save_png(f->r, f->target, path);
-    if (st) {
-        tw_diag_set(diag, "writing %s failed: %s", path, tw_status_str(st));
-        return TW_ERR_IO;
-    }
+    const char *cb = f->d.style.colorby;
+    tw_view_legend lg = { .field = cb, .min = f->fs.value_min, .max = f->fs.value_max };
+    memcpy(lg.rect, f->fs.legend_rect, sizeof lg.rect);
+    int labelled = cb && cb[0] && lg.rect[2] > 0 && lg.rect[3] > 0;
+    tw_ecs_field_ref ref;
+    if (labelled && tw_ecs_field_resolve(f->worlds[slot], cb, &ref, NULL) == TW_OK) lg.unit = ref.field->unit;
+    tw_status st = tw_view_frame_save_png(f->r, f->target, labelled ? &lg : NULL, &f->alloc, path, diag);
+    if (st) return st == TW_ERR_NOMEM ? st : TW_ERR_IO;
     f->written++;
     return TW_OK;
 }
@@ -202,7 +210,7 @@ tw_status tw_view_frames_write(tw_view_frames *f, tw_ecs_world *w, const tw_sim 
     tw_status st = frames_view(f, w, sim, &slot, diag);
     if (!st) st = frames_build(f, slot, 1, t, &dl, diag);
     if (!st) st = frames_render(f, &dl, t, diag);
-    return st ? st : frames_save(f, path, diag);
+    return st ? st : frames_save(f, slot, path, diag);
 }
 
 tw_status tw_view_frames_write_pair(tw_view_frames *f, tw_ecs_world *const w[2], const tw_sim *const sim[2],
@@ -239,7 +247,7 @@ tw_status tw_view_frames_write_pair(tw_view_frames *f, tw_ecs_world *const w[2],
     }
     for (int k = 0; k < 2; k++) {
         double t = tw_sim_time(sim[k]);
-        if ((st = frames_render(f, &dl[k], t, diag)) || (st = frames_save(f, path[k], diag))) return st;
+        if ((st = frames_render(f, &dl[k], t, diag)) || (st = frames_save(f, slot[k], path[k], diag))) return st;
     }
     return TW_OK;
 }
@@ -268,10 +276,5 @@ tw_status tw_view_frames_tick(tw_view_frames *f, tw_ecs_world *w, const tw_sim *
         snprintf(path, sizeof path, "%s/frame-%06.0f.png", f->dir, rounded);
     else
         snprintf(path, sizeof path, "%s/frame-%010.3f.png", f->dir, t);
-    if ((st = tw_render_target_save_png(f->r, f->target, path))) {
-        tw_diag_set(diag, "writing %s failed: %s", path, tw_status_str(st));
-        return TW_ERR_IO;
-    }
-    f->written++;
-    return TW_OK;
+    return frames_save(f, slot, path, diag);
 }

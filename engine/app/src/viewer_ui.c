@@ -143,17 +143,7 @@ static void fit_right(tw_platform_font *f, char *s, int max_w)
 
 /* ---- values ------------------------------------------------------------------------------ */
 
-const char *viewer_unit_display(const char *unit)
-{
-    static const struct { const char *si, *shown; } map[] = {
-        { "degC", "\xC2\xB0" "C" }, { "m2", "m\xC2\xB2" }, { "m3", "m\xC2\xB3" },
-        { "m3/s", "m\xC2\xB3/s" },   { "1/h", "/h" },      { "kgCO2e", "kg CO\xE2\x82\x82" "e" },
-    };
-    if (!unit) return "";
-    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-        if (!strcmp(unit, map[k].si)) return map[k].shown;
-    return unit;
-}
+const char *viewer_unit_display(const char *unit) { return tw_view_unit_display(unit); } /* legend_label.c */
 
 static void format_number(double x, tw_type t, char *out, size_t size)
 {

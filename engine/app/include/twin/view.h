@@ -146,4 +146,36 @@ tw_status tw_view_frames_write_pair(tw_view_frames *f, tw_ecs_world *const w[2],
  * isolate_path before a long run reaches its first frame. */
 tw_status tw_view_frames_attach(tw_view_frames *f, tw_ecs_world *w, const tw_sim *sim, tw_diag *diag);
 
+/* ---- legend labels on headless frames (legend_label.c) ----------------------- */
+
+/* What a frame's colour bar means. The renderer draws the bar alone; these
+ * are its words, drawn with cairo onto the frame's pixels before they are
+ * written (twin render, tw_view_frames, the what-if's frames). */
+typedef struct tw_view_legend {
+    const char *field;             /* "Thermal.temperature" */
+    const char *unit;              /* as reflected ("degC", "ppm"), shown as people read it; NULL/"": none */
+    float min, max;                /* the range the bar spans, low end (bottom, or left) to high end */
+    float rect[4];                 /* x, y, width, height in pixels: tw_render_frame_stats.legend_rect */
+} tw_view_legend;
+
+/* "degC" -> "°C", "m2" -> "m²": a unit as people read it (UTF-8; NULL: ""). */
+const char *tw_view_unit_display(const char *unit);
+/* 1 when this build draws legend labels (cairo found at configure time);
+ * 0: frames carry the bar without words. */
+int tw_view_legend_available(void);
+/* Draws the legend's words onto RGBA8 pixels (rows top-down, stride bytes
+ * apart; 0: width * 4): field and unit above the bar, min and max at its
+ * ends, a few round values with ticks between, dark on a pale panel that
+ * leaves the bar itself untouched. A bar of no size, one too short for words
+ * (a thumbnail's) or a range that is not finite draws nothing; words that
+ * would fall off the frame are cut at its edge. TW_ERR_UNSUPPORTED without
+ * cairo (pixels unchanged). */
+tw_status tw_view_legend_draw(uint8_t *rgba, uint32_t width, uint32_t height, size_t stride,
+                              const tw_view_legend *legend, tw_diag *diag);
+/* Saves the target's last frame to path as PNG, with legend's words on it
+ * when legend is not NULL and this build draws them. alloc (NULL: the
+ * default) holds the copy of the pixels while they are labelled. */
+tw_status tw_view_frame_save_png(tw_render *r, tw_render_target target, const tw_view_legend *legend,
+                                 const tw_allocator *alloc, const char *path, tw_diag *diag);
+
 #endif
