@@ -1,7 +1,8 @@
 /* The side-by-side picture of a what-if (`twin whatif --frames-at`): the
  * baseline's and the scenario's frames, rendered elsewhere and saved as PNG,
  * read back and composed with cairo under a caption each. Reading the files
- * keeps this module free of the renderer. */
+ * keeps this module free of the renderer. Each frame arrives with its colour
+ * bar already labelled (tw_view_frame_save_png), on one range for both. */
 #include <math.h>
 #include <stdio.h>
 
