@@ -4,6 +4,7 @@
 #define TWIN_CLI_H
 
 #include <signal.h>
+#include <stdint.h>
 
 int cli_run(int argc, char **argv, volatile sig_atomic_t *cancel);
 int cli_check(int argc, char **argv);
@@ -38,6 +39,12 @@ struct tw_diag;
 int cli_frames_start(cli_frames *fr, struct tw_app_run_desc *d);
 /* After the run: frees the renderer; when the frames stopped the run, prints why and returns 1. */
 int cli_frames_finish(cli_frames *fr, int run_status, const struct tw_diag *diag);
+/* The frame options twin render, run --frames-every and whatif --frames-at share (cli_render.c);
+ * each returns 0 on success (cli_camera_spec_ok: 1 when good), the caller says what was wrong. */
+int cli_parse_pixels(const char *s, uint32_t *out);          /* --width/--height: 16..16384 */
+int cli_parse_range(const char *s, float *lo, float *hi);    /* --range MIN,MAX, finite, MIN < MAX */
+int cli_parse_colormap(const char *s, int *out);             /* --colormap viridis|turbo: tw_render_colormap */
+int cli_camera_spec_ok(const char *spec);                    /* --camera PRESET or ex,ey,ez,tx,ty,tz */
 
 /* Prints "twin: <diag>" for a failed load or run to stderr. */
 struct tw_diag;

@@ -37,7 +37,7 @@ static void render_usage(FILE *f)
 }
 
 /* "W" as a pixel count in 16..16384. */
-static int parse_pixels(const char *s, uint32_t *out)
+int cli_parse_pixels(const char *s, uint32_t *out)
 {
     unsigned long long v;
     if (cli_parse_u64(s, &v) || v < 16 || v > 16384) return -1;
@@ -45,7 +45,7 @@ static int parse_pixels(const char *s, uint32_t *out)
     return 0;
 }
 
-static int parse_range(const char *s, float *lo, float *hi)
+int cli_parse_range(const char *s, float *lo, float *hi)
 {
     char *end;
     double a = strtod(s, &end);
@@ -58,8 +58,16 @@ static int parse_range(const char *s, float *lo, float *hi)
     return 0;
 }
 
-/* A camera spec as tw_view_camera_parse takes it, checked before anything is loaded. */
-static int camera_spec_ok(const char *spec)
+int cli_parse_colormap(const char *s, int *out)
+{
+    if (!strcmp(s, "viridis")) *out = TW_RENDER_COLORMAP_VIRIDIS;
+    else if (!strcmp(s, "turbo")) *out = TW_RENDER_COLORMAP_TURBO;
+    else return -1;
+    return 0;
+}
+
+/* As tw_view_camera_parse takes it, so that a bad spec fails before anything is loaded. */
+int cli_camera_spec_ok(const char *spec)
 {
     static const char *const presets[] = { "home", "top", "front", "side" };
     for (int k = 0; k < 4; k++)
@@ -108,28 +116,25 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
             }
         } else if (!strcmp(a, "--camera") && has_value) {
             camera = argv[++i];
-            if (!camera_spec_ok(camera)) {
+            if (!cli_camera_spec_ok(camera)) {
                 fprintf(stderr, "twin render: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n",
                         camera);
                 return TW_EXIT_USAGE;
             }
         } else if ((!strcmp(a, "--width") || !strcmp(a, "--height")) && has_value) {
-            if (parse_pixels(argv[++i], a[2] == 'w' ? &width : &height)) {
+            if (cli_parse_pixels(argv[++i], a[2] == 'w' ? &width : &height)) {
                 fprintf(stderr, "twin render: %s needs a number of pixels in 16..16384, got \"%s\"\n", a, argv[i]);
                 return TW_EXIT_USAGE;
             }
         } else if (!strcmp(a, "--colorby") && has_value) {
             colorby = argv[++i];
         } else if (!strcmp(a, "--colormap") && has_value) {
-            const char *m = argv[++i];
-            if (!strcmp(m, "viridis")) colormap = TW_RENDER_COLORMAP_VIRIDIS;
-            else if (!strcmp(m, "turbo")) colormap = TW_RENDER_COLORMAP_TURBO;
-            else {
-                fprintf(stderr, "twin render: --colormap is viridis or turbo, got \"%s\"\n", m);
+            if (cli_parse_colormap(argv[++i], &colormap)) {
+                fprintf(stderr, "twin render: --colormap is viridis or turbo, got \"%s\"\n", argv[i]);
                 return TW_EXIT_USAGE;
             }
         } else if (!strcmp(a, "--range") && has_value) {
-            if (parse_range(argv[++i], &range_min, &range_max)) {
+            if (cli_parse_range(argv[++i], &range_min, &range_max)) {
                 fprintf(stderr, "twin render: --range needs MIN,MAX with MIN < MAX, got \"%s\"\n", argv[i]);
                 return TW_EXIT_USAGE;
             }
@@ -302,14 +307,14 @@ int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i)
         }
     } else if (!strcmp(a, "--width") || !strcmp(a, "--height")) {
         uint32_t px;
-        if (parse_pixels(val, &px)) {
+        if (cli_parse_pixels(val, &px)) {
             fprintf(stderr, "twin run: %s needs a number of pixels in 16..16384, got \"%s\"\n", a, val);
             return -1;
         }
         if (a[2] == 'w') fr->width = px;
         else fr->height = px;
     } else if (!strcmp(a, "--camera")) {
-        if (!camera_spec_ok(val)) {
+        if (!cli_camera_spec_ok(val)) {
             fprintf(stderr, "twin run: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n", val);
             return -1;
         }
@@ -317,14 +322,12 @@ int cli_frames_option(cli_frames *fr, int argc, char **argv, int *i)
     } else if (!strcmp(a, "--colorby")) {
         fr->colorby = val;
     } else if (!strcmp(a, "--colormap")) {
-        if (!strcmp(val, "viridis")) fr->colormap = TW_RENDER_COLORMAP_VIRIDIS;
-        else if (!strcmp(val, "turbo")) fr->colormap = TW_RENDER_COLORMAP_TURBO;
-        else {
+        if (cli_parse_colormap(val, &fr->colormap)) {
             fprintf(stderr, "twin run: --colormap is viridis or turbo, got \"%s\"\n", val);
             return -1;
         }
     } else if (!strcmp(a, "--range")) {
-        if (parse_range(val, &fr->range_min, &fr->range_max)) {
+        if (cli_parse_range(val, &fr->range_min, &fr->range_max)) {
             fprintf(stderr, "twin run: --range needs MIN,MAX with MIN < MAX, got \"%s\"\n", val);
             return -1;
         }

@@ -92,23 +92,6 @@ bad:
     return -1;
 }
 
-/* A camera spec as tw_view_camera_parse takes it, checked before anything is loaded. */
-static int camera_spec_ok(const char *spec)
-{
-    static const char *const presets[] = { "home", "top", "front", "side" };
-    for (int k = 0; k < 4; k++)
-        if (!strcmp(spec, presets[k])) return 1;
-    const char *p = spec;
-    for (int k = 0; k < 6; k++) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || !isfinite(x)) return 0;
-        p = end;
-        if (k < 5 && *p++ != ',') return 0;
-    }
-    return *p == '\0';
-}
-
 static void whatif_usage(FILE *f)
 {
     fprintf(f,
@@ -168,16 +151,14 @@ int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel)
         } else if (!strcmp(a, "--frames-at") && has_value) {
             if (parse_times(&fr, argv[++i])) return TW_EXIT_USAGE;
         } else if ((!strcmp(a, "--width") || !strcmp(a, "--height")) && has_value) {
-            unsigned long long v;
-            if (cli_parse_u64(argv[++i], &v) || v < 16 || v > 16384) {
+            if (cli_parse_pixels(argv[++i], a[2] == 'w' ? &fr.width : &fr.height)) {
                 fprintf(stderr, "twin whatif: %s needs a number of pixels in 16..16384, got \"%s\"\n", a, argv[i]);
                 return TW_EXIT_USAGE;
             }
-            *(a[2] == 'w' ? &fr.width : &fr.height) = (uint32_t)v;
             frame_opts = 1;
         } else if (!strcmp(a, "--camera") && has_value) {
             fr.camera = argv[++i];
-            if (!camera_spec_ok(fr.camera)) {
+            if (!cli_camera_spec_ok(fr.camera)) {
                 fprintf(stderr, "twin whatif: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n",
                         fr.camera);
                 return TW_EXIT_USAGE;
@@ -187,29 +168,16 @@ int cli_whatif(int argc, char **argv, volatile sig_atomic_t *cancel)
             fr.colorby = argv[++i];
             frame_opts = 1;
         } else if (!strcmp(a, "--colormap") && has_value) {
-            const char *m = argv[++i];
-            if (!strcmp(m, "viridis")) fr.colormap = TW_RENDER_COLORMAP_VIRIDIS;
-            else if (!strcmp(m, "turbo")) fr.colormap = TW_RENDER_COLORMAP_TURBO;
-            else {
-                fprintf(stderr, "twin whatif: --colormap is viridis or turbo, got \"%s\"\n", m);
+            if (cli_parse_colormap(argv[++i], &fr.colormap)) {
+                fprintf(stderr, "twin whatif: --colormap is viridis or turbo, got \"%s\"\n", argv[i]);
                 return TW_EXIT_USAGE;
             }
             frame_opts = 1;
         } else if (!strcmp(a, "--range") && has_value) {
-            char *end;
-            const char *v = argv[++i];
-            double lo = strtod(v, &end), hi = NAN;
-            if (end != v && *end == ',') {
-                const char *p = end + 1;
-                hi = strtod(p, &end);
-                if (end == p || *end) hi = NAN;
-            }
-            if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) {
-                fprintf(stderr, "twin whatif: --range needs MIN,MAX with MIN < MAX, got \"%s\"\n", v);
+            if (cli_parse_range(argv[++i], &fr.range_min, &fr.range_max)) {
+                fprintf(stderr, "twin whatif: --range needs MIN,MAX with MIN < MAX, got \"%s\"\n", argv[i]);
                 return TW_EXIT_USAGE;
             }
-            fr.range_min = (float)lo;
-            fr.range_max = (float)hi;
             frame_opts = 1;
         } else if (!strcmp(a, "--isolate") && has_value) {
             fr.isolate = argv[++i];

@@ -4,12 +4,7 @@
 set -u
 twin="$1"; src="$2"; work="$3"
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
-ok()   { pass=$((pass + 1)); echo "ok   $1"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $1"; }
-expect_rc() { # name expected_rc actual_rc
-  if [[ "$3" == "$2" ]]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
-}
+. "$(dirname "$0")/../lib.sh"
 tiny="$src/tests/cli/data/tiny.twin.json"
 
 # --- usage and exit codes
@@ -84,5 +79,4 @@ for l in lines:
 PY
 then ok cli_bench_ecs_json_lines; else bad cli_bench_ecs_json_lines; fi
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -7,7 +7,7 @@ set -u
 twin="$1"; src="$2"; work="$3"; update="${4:-}"
 golden="$src/tests/cli/golden_hashes.txt"
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
+. "$(dirname "$0")/../lib.sh"
 new=()
 while read -r scene duration expected; do
   [[ -z "$scene" || "$scene" == \#* ]] && continue
@@ -19,19 +19,18 @@ while read -r scene duration expected; do
   done
   new+=("$scene $duration ${hashes[0]}")
   if [[ -n "${hashes[0]}" && "${hashes[0]}" == "${hashes[1]}" ]]; then
-    pass=$((pass + 1)); echo "ok   repeat_${scene}"
+    ok "repeat_${scene}"
   else
-    fail=$((fail + 1)); echo "FAIL repeat_${scene}: ${hashes[*]}"
+    bad "repeat_${scene}: ${hashes[*]}"
   fi
   if [[ "$update" == "--update" || "${hashes[0]}" == "$expected" ]]; then
-    pass=$((pass + 1)); echo "ok   golden_${scene}"
+    ok "golden_${scene}"
   else
-    fail=$((fail + 1)); echo "FAIL golden_${scene}: got ${hashes[0]}, golden $expected"
+    bad "golden_${scene}: got ${hashes[0]}, golden $expected"
   fi
 done < "$golden"
 if [[ "$update" == "--update" ]]; then
   { echo "# scene duration_s state_hash  (regenerate: tests/cli/golden_hash.sh TWIN SRC WORK --update)"; printf '%s\n' "${new[@]}"; } > "$golden"
   echo "updated $golden"
 fi
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

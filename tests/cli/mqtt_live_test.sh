@@ -9,9 +9,7 @@ twin="$1"; src="$2"; work="$3"
 command -v mosquitto >/dev/null 2>&1 || { echo "mosquitto is not installed (Debian: mosquitto): skipped"; exit 77; }
 command -v mosquitto_pub >/dev/null 2>&1 || { echo "mosquitto_pub is not installed (Debian: mosquitto-clients): skipped"; exit 77; }
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+. "$(dirname "$0")/../lib.sh"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" > "$work/broker.conf"
@@ -71,5 +69,4 @@ assert rep["telemetry"]["applied"] == live["telemetry"]["applied"] == 3, rep["te
 PY
 then ok mqtt_live_recording_replays_to_the_same_state; else bad "mqtt_live_recording_replays_to_the_same_state (exit $rc): $(cat "$work/replay.log")"; fi
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

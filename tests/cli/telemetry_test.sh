@@ -7,11 +7,7 @@
 set -u
 twin="$1"; src="$2"; work="$3"
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-expect_rc() { if [[ "$3" == "$2" ]]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi; }
-hash_of() { python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["state_hash"])' "$1" 2>/dev/null; }
+. "$(dirname "$0")/../lib.sh"
 # check NAME PYTHON-CODE [ARGS...]: the code runs with sys.argv = [ARGS...] and fails by raising.
 check() {
   local name="$1" code="$2"; shift 2
@@ -295,5 +291,4 @@ rms = math.sqrt(sum(e * e for e in err) / len(err))
 assert rms < 0.2, rms  # about 0.06 K assimilated, 0.8 K for the scene on its own
 ' "$day" "$work/office/summary.json" "$work/office/kpis.csv"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

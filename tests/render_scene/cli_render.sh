@@ -8,26 +8,12 @@ src=$2
 work=$3
 rm -rf "$work"
 mkdir -p "$work"
-fails=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-expect_rc() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi; }
-
-# PNG width and height from the IHDR chunk (bytes 16..23, big endian).
-png_size() {
-    od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%dx%d", $1*16777216+$2*65536+$3*256+$4, $5*16777216+$6*65536+$7*256+$8 }'
-}
-no_validation() {
-    if grep -q "validation:" "$1"; then bad "$2 (validation messages, see $1)"; else ok "$2"; fi
-}
+. "$(dirname "$0")/../lib.sh"
 
 "$twin" render "$src/scenes/office.twin.json" --out "$work/office.png" --width 320 --height 180 \
     >"$work/render.out" 2>"$work/render.err"
 rc=$?
-if [ $rc -eq 1 ] && grep -q "no Vulkan device" "$work/render.err"; then
-    echo "SKIP: no Vulkan device on this machine"
-    exit 77
-fi
+skip_without_vulkan $rc "$work/render.err"
 expect_rc render_office_exit 0 $rc
 [ "$(png_size "$work/office.png")" = "320x180" ] && ok render_office_png_size || bad render_office_png_size
 no_validation "$work/render.err" render_office_clean
@@ -105,13 +91,18 @@ PY
 expect_rc render_legend_exit 0 $?
 "$twin" render "$src/scenes/office.twin.json" --out "$work/legend-plain.png" --width 480 --height 270 \
     >/dev/null 2>&1
-if ! grep -q "labelled" "$work/legend.out"; then
-    echo "skip render_legend_words: this build has no cairo (no labels)"
-elif legend_words "$work/legend.png" "$work/legend-plain.png" >"$work/legend.check" 2>&1; then
-    ok "render_legend_words ($(cat "$work/legend.check"))"
-else
-    bad "render_legend_words ($(cat "$work/legend.check"))"
-fi
+# check_legend_words NAME PNG: PNG's bar is labelled (against legend-plain.png);
+# skipped where the build has no cairo, which twin render's "labelled" line tells.
+check_legend_words() {
+    if ! grep -q "labelled" "$work/legend.out"; then
+        echo "skip $1: this build has no cairo (no labels)"
+    elif legend_words "$2" "$work/legend-plain.png" >"$work/$1.check" 2>&1; then
+        ok "$1 ($(cat "$work/$1.check"))"
+    else
+        bad "$1 ($(cat "$work/$1.check"))"
+    fi
+}
+check_legend_words render_legend_words "$work/legend.png"
 grep -q "Thermal.temperature from 0 to 1 °C" "$work/legend.out" && ok render_legend_range_printed \
     || bad render_legend_range_printed
 
@@ -120,13 +111,7 @@ grep -q "Thermal.temperature from 0 to 1 °C" "$work/legend.out" && ok render_le
     --colorby Thermal.temperature --range 0,1 --out "$work/runcb" >"$work/runcb.out" 2>"$work/runcb.err"
 expect_rc run_frames_colorby_exit 0 $?
 no_validation "$work/runcb.err" run_frames_colorby_clean
-if ! grep -q "labelled" "$work/legend.out"; then
-    echo "skip run_frames_legend_words: this build has no cairo (no labels)"
-elif legend_words "$work/runcb/frames/frame-000000.png" "$work/legend-plain.png" >"$work/runcb.check" 2>&1; then
-    ok "run_frames_legend_words ($(cat "$work/runcb.check"))"
-else
-    bad "run_frames_legend_words ($(cat "$work/runcb.check"))"
-fi
+check_legend_words run_frames_legend_words "$work/runcb/frames/frame-000000.png"
 "$twin" run "$src/scenes/office.twin.json" --duration 60 --frames-every 60 --colorby Thermal.temprature \
     --out "$work/runbad" >/dev/null 2>"$work/runbad.err"
 expect_rc run_frames_bad_colorby 2 $?
@@ -170,5 +155,4 @@ expect_rc run_width_without_frames 2 $?
 "$twin" run "$src/scenes/office.twin.json" --duration 10 --frames-every 0 --out "$work/run3" >/dev/null 2>&1
 expect_rc run_frames_every_zero 2 $?
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

@@ -4,11 +4,7 @@
 set -u
 twin="$1"; src="$2"; work="$3"
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-expect_rc() { if [[ "$3" == "$2" ]]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi; }
-hash_of() { python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["state_hash"])' "$1" 2>/dev/null; }
+. "$(dirname "$0")/../lib.sh"
 factory="$src/scenes/factory.twin.json"; tiny="$src/tests/cli/data/tiny.twin.json"
 
 "$twin" replay --help >/dev/null 2>&1; expect_rc replay_help 0 $?
@@ -83,5 +79,4 @@ PY
 then ok bench_replay_json_lines; else bad "bench_replay_json_lines: $(cat "$work/bench.err")"; fi
 ls "$work"/twin-bench-replay-* >/dev/null 2>&1 && bad bench_replay_cleans_up || ok bench_replay_cleans_up
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

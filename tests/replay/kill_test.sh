@@ -6,9 +6,7 @@
 set -u
 twin="$1"; src="$2"; work="$3"; iterations="${4:-6}"
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+. "$(dirname "$0")/../lib.sh"
 scene="$src/scenes/office.twin.json"
 RANDOM=4242
 for ((i = 1; i <= iterations; i++)); do
@@ -42,5 +40,4 @@ for ((i = 1; i <= iterations; i++)); do
   [[ "$kf2" == "$kf" ]] && ok "kill_${i}_repair_keeps_keyframes" || bad "kill_${i}_repair_keeps_keyframes ($kf -> $kf2)"
   rm -rf "$work/out-$i" "$work/replay-$i"
 done
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

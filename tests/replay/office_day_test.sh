@@ -7,10 +7,7 @@
 set -u
 twin="$1"; src="$2"; work="$3"
 rm -rf "$work"; mkdir -p "$work"
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-hash_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state_hash"])' "$1" 2>/dev/null; }
+. "$(dirname "$0")/../lib.sh"
 
 "$twin" run "$src/scenes/office.twin.json" --telemetry "$src/assets/telemetry/office-day.csv" \
   --record "$work/day.twlog" --out "$work/run" --quiet >"$work/run.log" 2>&1 || bad "office day run: $(cat "$work/run.log")"
@@ -29,5 +26,4 @@ rc=$?
 h=$(hash_of "$work/noon/summary.json")
 [[ $rc == 0 && "$h" == "$recorded" ]] && ok "seek_to_midday_played_to_the_end_matches ($h)" || bad "seek_to_midday_played_to_the_end_matches (exit $rc, $h vs $recorded): $(cat "$work/noon.log")"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -9,16 +9,7 @@ rm -rf "$work"
 mkdir -p "$work"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$work/xdg}
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
-fails=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-expect_rc() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi; }
-png_size() {
-    od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%d %d", $1*16777216+$2*65536+$3*256+$4, $5*16777216+$6*65536+$7*256+$8 }'
-}
-no_validation() {
-    if grep -q "validation:" "$1"; then bad "$2 (validation messages, see $1)"; else ok "$2"; fi
-}
+. "$(dirname "$0")/../lib.sh"
 office=$src/scenes/office.twin.json
 hvac=$src/scenes/whatif/office-hvac-fails.json
 
@@ -32,10 +23,7 @@ expect_rc record_office 0 $?
     --width 320 --height 200 --quiet \
     >"$work/wi.out" 2>"$work/wi.err"
 rc=$?
-if [ $rc -eq 1 ] && grep -q "no Vulkan device" "$work/wi.err"; then
-    echo "SKIP: no Vulkan device on this machine"
-    exit 77
-fi
+skip_without_vulkan $rc "$work/wi.err"
 expect_rc whatif_frames_exit 0 $rc
 no_validation "$work/wi.err" whatif_frames_clean
 for t in 046800 050400; do
@@ -43,7 +31,7 @@ for t in 046800 050400; do
         "$check" size "$work/wi/frames/$w-$t.png" 320 200 && ok "frame_${w}_$t" || bad "frame_${w}_$t"
     done
     # Side by side, under a caption bar: wider than both, taller than one.
-    read -r cw ch < <(png_size "$work/wi/frames/compare-$t.png" 2>/dev/null)
+    IFS=x read -r cw ch < <(png_size "$work/wi/frames/compare-$t.png" 2>/dev/null)
     if [ "${cw:-0}" -gt 640 ] && [ "${cw:-0}" -lt 700 ] && [ "${ch:-0}" -gt 200 ] && [ "${ch:-0}" -lt 260 ]; then
         ok "compare_$t (${cw}x$ch)"
     else
@@ -113,5 +101,4 @@ expect_rc no_vulkan_whatif_runs 0 $?
 expect_rc no_vulkan_frames_fail 1 $?
 grep -q "no Vulkan device" "$work/novk2.err" && ok no_vulkan_frames_say_why || bad "no_vulkan_frames_say_why: $(cat "$work/novk2.err")"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

@@ -17,39 +17,9 @@ set -uo pipefail
 twin=$1 png_check=$2 src=$3 work=$4
 scene=$src/scenes/office.twin.json
 
-if ! command -v Xvfb >/dev/null 2>&1; then
-  echo "replay_test: Xvfb is not installed (Debian: xvfb; tools/setup-deps.sh --tests); skipping"
-  exit 77
-fi
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-runtime=$(mktemp -d) && chmod 700 "$runtime"
-export XDG_RUNTIME_DIR=$runtime
-xvfb_pid=
-cleanup() {
-  if [[ -n "$xvfb_pid" ]]; then kill "$xvfb_pid" 2>/dev/null; wait "$xvfb_pid" 2>/dev/null; fi
-  rm -rf "$runtime"
-}
-trap cleanup EXIT
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
-xvfb_pid=$!
-for _ in $(seq 300); do
-  [[ -s "$work/display" ]] && break
-  if ! kill -0 "$xvfb_pid" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if [[ ! -s "$work/display" ]]; then
-  echo "replay_test: Xvfb did not start:"; cat "$work/xvfb.log"
-  exit 1
-fi
-export DISPLAY=":$(head -n1 "$work/display")"
-export TWIN_VALIDATION=1
-echo "replay_test: Xvfb on $DISPLAY"
+. "$(dirname "$0")/xvfb_lib.sh"
+xvfb_start replay_test "$work"
 
-fail=0
-check() { # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; fail=1; fi
-}
 show() { cat "$1.out"; grep -v ': info: ' "$1.err" || true; }
 stat_of() { # stat_of FILE KEY: KEY=value from the viewer's stats line
   sed -n "s/^stats .* $2=\([^ ]*\).*/\1/p" "$1"
@@ -164,8 +134,8 @@ check "replay: the sensor values after the seeks equal those at the start" \
   bash -c '[[ $(wc -l < at23990.txt) -eq 3 ]] && ! grep -qv "^ *2 sensor " at23990.txt'
 check "replay: a step and 9 frames at x2 end at tick 21620" grep -q ' tick=21620 ' replay.out
 check "replay: the speed and seek counters" grep -q '^replay log=noon.twlog first_tick=0 end_tick=54000 seeks=6 speed=2 ' replay.out
-check "replay: the screenshot (timeline, HUD, inspector)" "$png_check" replay.png 1280 800 --inspector
-check "replay: the help screenshot" "$png_check" replay-help.png 1280 800
+check "replay: the screenshot (timeline, HUD, inspector)" "$png_check" screenshot replay.png 1280 800 --inspector
+check "replay: the help screenshot" "$png_check" screenshot replay-help.png 1280 800
 
 # 3. Continuous play to the same tick across a keyframe (23400): from 23390
 # at x10, one pick at frame 60 (tick 23990): the same recorded values.

@@ -7,42 +7,8 @@
 set -uo pipefail
 twin=$1 test_window=$2 png_check=$3 src=$4 work=$5
 
-if ! command -v Xvfb >/dev/null 2>&1; then
-  echo "viewer_test: Xvfb is not installed (Debian: xvfb; tools/setup-deps.sh --tests); skipping"
-  exit 77
-fi
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-runtime=$(mktemp -d) && chmod 700 "$runtime"
-export XDG_RUNTIME_DIR=$runtime
-xvfb_pid=
-cleanup() {
-  if [[ -n "$xvfb_pid" ]]; then kill "$xvfb_pid" 2>/dev/null; wait "$xvfb_pid" 2>/dev/null; fi
-  rm -rf "$runtime"
-}
-trap cleanup EXIT
-
-# A free display number, chosen by Xvfb itself (-displayfd): no race with
-# other tests or other users' servers.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
-xvfb_pid=$!
-for _ in $(seq 100); do
-  [[ -s "$work/display" ]] && break
-  if ! kill -0 "$xvfb_pid" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if [[ ! -s "$work/display" ]]; then
-  echo "viewer_test: Xvfb did not start:"; cat "$work/xvfb.log"
-  exit 1
-fi
-export DISPLAY=":$(head -n1 "$work/display")"
-export TWIN_VALIDATION=1
-echo "viewer_test: Xvfb on $DISPLAY"
-
-fail=0
-check() { # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; fail=1; fi
-}
+. "$(dirname "$0")/xvfb_lib.sh"
+xvfb_start viewer_test "$work"
 
 # 1. Window targets: present, resize, minimise, pick, save.
 "$test_window"
@@ -66,7 +32,7 @@ check "the click picked an entity of the building" grep -q '^picked hq/office/' 
 check "the validation layer said nothing" grep -q 'validation_messages=0 validation_errors=0' view.out
 check "no validation message on stderr" bash -c '! grep -q "validation:" view.err'
 check "120 frames, all presented" grep -q 'frames=120 presented=120' view.out
-check "the screenshot shows the building, the HUD and the inspector" "$png_check" v.png 1280 800 --inspector
+check "the screenshot shows the building, the HUD and the inspector" "$png_check" screenshot v.png 1280 800 --inspector
 
 # 3. Keys, a resize (out-of-date swapchain), the help, screenshots by key and by script.
 cat > keys.txt <<'SCRIPT'
@@ -101,8 +67,8 @@ check "keys run exits 0" test $rc -eq 0
 check "keys run: validation clean" grep -q 'validation_messages=0 validation_errors=0' keys.out
 check "keys run: the resize rebuilt the swapchain" grep -Eq 'swapchain_rebuilds=([2-9]|[1-9][0-9])' keys.out
 check "keys run: P and F12 saved numbered screenshots" test -s twin-screenshot-1.png -a -s twin-screenshot-2.png
-check "keys run: the scripted screenshot with the help" "$png_check" help.png 1024 640
-check "keys run: the last frame at the new size" "$png_check" keys.png 1024 640 --inspector
+check "keys run: the scripted screenshot with the help" "$png_check" screenshot help.png 1024 640
+check "keys run: the last frame at the new size" "$png_check" screenshot keys.png 1024 640 --inspector
 
 # 4. Errors: a bad script is invalid input (3); no display is a plain message and exit 1.
 printf '5 jump 1 2\n' > bad.txt
@@ -129,7 +95,7 @@ check "telemetry view exits 0" test $rc -eq 0
 check "telemetry view: validation clean" grep -q 'validation_messages=0 validation_errors=0' tel.out
 check "telemetry view: the counters" \
   grep -q '^telemetry received=12 applied=9 rejected=1 late=0 duplicate=1 unknown=1 pending=0 stale_fields=1 alarm_events=1 ' tel.out
-check "telemetry view: the screenshot" "$png_check" t.png 1280 800 --inspector
+check "telemetry view: the screenshot" "$png_check" screenshot t.png 1280 800 --inspector
 "$twin" view "$src/tests/cli/data/tiny.twin.json" --bindings "$src/tests/viewer/data/tiny.bindings.json" \
   --frames 1 >/dev/null 2>usage.err
 check "--bindings without telemetry is a usage error" test $? -eq 2

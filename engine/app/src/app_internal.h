@@ -145,6 +145,10 @@ tw_status app_outputs_summary(app_outputs *o, const tw_app_session *s, const cha
 tw_status app_outputs_close(app_outputs *o, tw_diag *diag);
 /* The progress bar on stderr: done of total simulated s at rtf x real time. */
 void app_progress_draw(double done, double total, double rtf);
+/* Whether to redraw it after this tick: the clock is read once every 1024 ticks, and the bar
+ * redrawn at most every 0.2 s (*next_draw, wall s; start it at the loop's start). On 1, *now is
+ * the wall time read. */
+int app_progress_due(uint64_t tick, double *next_draw, double *now);
 
 /* ---- recording (recording.c): a run's inputs into a .twlog ------------------------------- */
 

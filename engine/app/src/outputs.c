@@ -89,6 +89,15 @@ void app_progress_draw(double done, double total, double rtf)
     fflush(stderr);
 }
 
+int app_progress_due(uint64_t tick, double *next_draw, double *now)
+{
+    if ((tick & 1023) != 0) return 0;
+    *now = tw_clock_monotonic_s();
+    if (*now < *next_draw) return 0;
+    *next_draw = *now + 0.2;
+    return 1;
+}
+
 static void write_summary(FILE *f, const tw_app_session *s, const char *scene_path, const tw_app_run_result *r,
                           const app_outputs *o, const app_telemetry *tel)
 {

@@ -126,14 +126,10 @@ tw_status tw_app_replay(const tw_app_replay_desc *d, tw_app_run_result *r, tw_di
         app_outputs_events(&o, &view, set->start_time, &r->alarm_events);
         if ((tick + 1) % kpi_every == 0) app_outputs_kpi_row(&o, &view, tw_sim_time(view.sim));
         if (d->speed > 0) pace((double)(tick + 1 - from) * dt, d->speed, play0);
-        if (d->progress && (tick & 1023) == 0) {
-            double now = tw_clock_monotonic_s();
-            if (now >= next_draw) {
-                app_progress_draw((double)(tick - from) * dt, (double)(to - from) * dt,
-                                  (double)(tick - from) * dt / (now - play0 + 1e-9));
-                next_draw = now + 0.2;
-            }
-        }
+        double now;
+        if (d->progress && app_progress_due(tick, &next_draw, &now))
+            app_progress_draw((double)(tick - from) * dt, (double)(to - from) * dt,
+                              (double)(tick - from) * dt / (now - play0 + 1e-9));
     }
     if (tick % kpi_every != 0 && tick != from) app_outputs_kpi_row(&o, &view, tw_sim_time(view.sim));
 

@@ -199,16 +199,13 @@ tw_status tw_app_run(const tw_app_run_desc *d, tw_app_run_result *r, tw_diag *di
         app_outputs_events(&o, &s, set->start_time, &r->alarm_events);
         if ((tick + 1) % kpi_every == 0) app_outputs_kpi_row(&o, &s, tw_sim_time(s.sim));
         if (d->on_tick && (st = d->on_tick(d->on_tick_user, &s, diag))) break;
-        if (d->progress && (tick & 1023) == 0) {
-            double now = tw_clock_monotonic_s();
-            if (now >= next_draw) {
-                if (follow_data) {
-                    double end = tw_bind_data_end(tel.b);
-                    duration = isnan(end) || end < tw_sim_time(s.sim) ? tw_sim_time(s.sim) : end;
-                }
-                app_progress_draw(tw_sim_time(s.sim), duration, tw_sim_time(s.sim) / (now - wall0 + 1e-9));
-                next_draw = now + 0.2;
+        double now;
+        if (d->progress && app_progress_due(tick, &next_draw, &now)) {
+            if (follow_data) {
+                double end = tw_bind_data_end(tel.b);
+                duration = isnan(end) || end < tw_sim_time(s.sim) ? tw_sim_time(s.sim) : end;
             }
+            app_progress_draw(tw_sim_time(s.sim), duration, tw_sim_time(s.sim) / (now - wall0 + 1e-9));
         }
         if (follow_data && tw_bind_finished(tel.b)) {
             tick++; /* this tick is done */

@@ -565,6 +565,15 @@ static tw_status sim_tick(viewer *v)
     return st;
 }
 
+void viewer_drop_backlog(viewer *v, double dt)
+{
+    if (v->accumulator >= dt) {
+        uint64_t behind = (uint64_t)(v->accumulator / dt);
+        v->dropped_ticks += behind;
+        v->accumulator -= (double)behind * dt;
+    }
+}
+
 /* Runs the whole ticks that sim_dt (simulated s) adds up to, like
  * tw_sim_advance: at most max_catchup, the rest of a backlog dropped and
  * counted rather than spiralling. */
@@ -580,11 +589,7 @@ static tw_status sim_advance(viewer *v, double sim_dt)
         v->accumulator -= dt;
         ran++;
     }
-    if (v->accumulator >= dt) {
-        uint64_t behind = (uint64_t)(v->accumulator / dt);
-        v->dropped_ticks += behind;
-        v->accumulator -= (double)behind * dt;
-    }
+    viewer_drop_backlog(v, dt);
     return TW_OK;
 }
 

@@ -184,6 +184,9 @@ tw_status viewer_view_new(viewer *v, tw_diag *diag); /* v->view for v->world and
 void viewer_print_sensors(viewer *v);    /* "sensor PATH FIELD <- ..." lines of the selection */
 int viewer_field_sensor(void *user, tw_entity e, tw_component c, uint32_t field_index, char *out, size_t size);
 int viewer_entity_quality(void *user, tw_entity e);
+/* After a frame's ticks: the whole ticks still owed (beyond the catch-up cap or the frame's
+ * budget) are dropped and counted in dropped_ticks rather than spiralling. */
+void viewer_drop_backlog(viewer *v, double dt);
 
 /* viewer_replay.c: twin view --replay. */
 tw_status viewer_replay_open(viewer *v, tw_diag *diag);   /* session, player, the first seek */

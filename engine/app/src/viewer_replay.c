@@ -299,11 +299,7 @@ tw_status viewer_replay_advance(viewer *v, double sim_dt)
         v->accumulator -= dt;
         ran++;
     }
-    if (v->accumulator >= dt) {
-        uint64_t behind = (uint64_t)(v->accumulator / dt);
-        v->dropped_ticks += behind;
-        v->accumulator -= (double)behind * dt;
-    }
+    viewer_drop_backlog(v, dt);
     if (tw_replay_player_tick(v->rp.player) >= v->rp_end) reach_end(v);
     return TW_OK;
 }

@@ -495,14 +495,10 @@ tw_status tw_app_whatif(const tw_app_whatif_desc *d, tw_app_whatif_result *res, 
             wi_row(&a, alloc);
             wi_row(&b, alloc);
         }
-        if (d->progress && (tick & 1023) == 0) {
-            double now = tw_clock_monotonic_s();
-            if (now >= next_draw) {
-                app_progress_draw((double)(tick - from) * dt, (double)(to - from) * dt,
+        double now;
+        if (d->progress && app_progress_due(tick, &next_draw, &now))
+            app_progress_draw((double)(tick - from) * dt, (double)(to - from) * dt,
                               (double)(tick - from) * dt / (now - wall0 + 1e-9));
-                next_draw = now + 0.2;
-            }
-        }
     }
     tw_free(alloc, due, sc.change_count * sizeof *due);
     if (tick % kpi_every != 0 && tick != from) {
