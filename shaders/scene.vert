@@ -9,7 +9,8 @@
  *
  * Variants (glslc -D): TWL_CLIP writes gl_ClipDistance for the section plane;
  * TWL_CAPS passes the unlit colour for the section fill; TWL_NO_EDGES drops
- * the edge coordinates (lavapipe pays for every interpolated output). */
+ * the edge coordinates (lavapipe pays for every interpolated output);
+ * TWL_FADED passes the flags, which only the faded pass reads. */
 #include "twin_common.glsl"
 
 layout(location = TWL_LOC_POSITION) in vec3 a_position;
@@ -34,7 +35,7 @@ layout(location = TWL_LOC_INST) in uvec4 a_inst;
 
 /* Flat: faces are flat, so their light is constant across them, and a
  * flat output costs lavapipe no interpolation set-up per triangle. */
-layout(location = 0) flat out vec4 v_color;  /* linear, lit; a: opacity */
+layout(location = 0) flat out vec3 v_color;  /* linear, lit */
 #if TWL_EDGES
 layout(location = 1) noperspective out vec3 v_edge;
 /* What an outline pixel of this instance shows, decided here once per
@@ -42,7 +43,12 @@ layout(location = 1) noperspective out vec3 v_edge;
  * (0: no outlines). */
 layout(location = 3) flat out vec4 v_outline;
 #endif
-layout(location = 2) flat out uvec2 v_ids;   /* pick id, flags */
+/* Separate outputs, so that a fragment shader variant that does not read
+ * the flags leaves them out (lavapipe sets up every input per triangle). */
+layout(location = 2) flat out uint v_id;     /* pick id */
+#ifdef TWL_FADED
+layout(location = 4) flat out uint v_flags;
+#endif
 
 #ifdef TWL_CLIP
 out gl_PerVertex {
@@ -71,7 +77,7 @@ void main()
     vec3 albedo = vec3(unpackHalf2x16(a_inst.x), unpackHalf2x16(a_inst.y).x);
     uint flags = a_inst.w;
 #ifdef TWL_CAPS
-    v_color = vec4(albedo, 1.0);
+    v_color = albedo;
 #else
     /* Normals go through the cofactor matrix (the inverse transpose up to a
      * scale), so non-uniform scales keep them perpendicular. */
@@ -81,7 +87,7 @@ void main()
     vec3 n = normalize(mat3(cross(c1, c2), cross(c2, c0), cross(c0, c1)) * a_normal);
     vec3 light = mix(u.ground.rgb, u.sky.rgb, 0.5 + 0.5 * n.z) + u.sun_color.rgb * max(dot(n, -u.sun_dir.xyz), 0.0);
     vec3 lit = albedo * light;
-    v_color = vec4(lit, (flags & TWL_FLAG_FADED) != 0u ? TWL_FADED_ALPHA : 1.0);
+    v_color = lit;
 #endif
 #if TWL_EDGES
     v_edge = a_edge * 2.0 - 1.0; /* sides at -1 and 1: see scene.frag */
@@ -89,5 +95,8 @@ void main()
     v_outline = vec4(sel ? u.select_color.rgb : mix(lit, u.edge_color.rgb, u.edge_color.a),
                      u.modes.z == 0u ? 0.0 : sel ? u.select_color.a : 1.0);
 #endif
-    v_ids = uvec2(a_inst.z, flags);
+    v_id = a_inst.z;
+#ifdef TWL_FADED
+    v_flags = flags;
+#endif
 }

@@ -39,6 +39,21 @@ static const uint32_t spv_scene_stale_frag[] =
 static const uint32_t spv_scene_plain_stale_frag[] =
 #include "scene_plain_stale.frag.inc"
     ;
+static const uint32_t spv_scene_faded_vert[] =
+#include "scene_faded.vert.inc"
+    ;
+static const uint32_t spv_scene_plain_faded_vert[] =
+#include "scene_plain_faded.vert.inc"
+    ;
+static const uint32_t spv_scene_clip_faded_vert[] =
+#include "scene_clip_faded.vert.inc"
+    ;
+static const uint32_t spv_scene_faded_frag[] =
+#include "scene_faded.frag.inc"
+    ;
+static const uint32_t spv_scene_plain_faded_frag[] =
+#include "scene_plain_faded.frag.inc"
+    ;
 static const uint32_t spv_legend_vert[] =
 #include "legend.vert.inc"
     ;
@@ -269,7 +284,7 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
 
 enum {
     M_VS, M_VS_CLIP, M_VS_CAPS, M_VS_PLAIN, M_FS, M_FS_CAPS, M_FS_PLAIN, M_FS_STALE, M_FS_PLAIN_STALE,
-    M_LEGEND_VS, M_LEGEND_FS, M_COUNT
+    M_VS_FADED, M_VS_PLAIN_FADED, M_VS_CLIP_FADED, M_FS_FADED, M_FS_PLAIN_FADED, M_LEGEND_VS, M_LEGEND_FS, M_COUNT
 };
 
 tw_status twr_pipelines_create(tw_render *r)
@@ -288,6 +303,11 @@ tw_status twr_pipelines_create(tw_render *r)
         [M_FS_PLAIN] = { spv_scene_plain_frag, sizeof spv_scene_plain_frag },
         [M_FS_STALE] = { spv_scene_stale_frag, sizeof spv_scene_stale_frag },
         [M_FS_PLAIN_STALE] = { spv_scene_plain_stale_frag, sizeof spv_scene_plain_stale_frag },
+        [M_VS_FADED] = { spv_scene_faded_vert, sizeof spv_scene_faded_vert },
+        [M_VS_PLAIN_FADED] = { spv_scene_plain_faded_vert, sizeof spv_scene_plain_faded_vert },
+        [M_VS_CLIP_FADED] = { spv_scene_clip_faded_vert, sizeof spv_scene_clip_faded_vert },
+        [M_FS_FADED] = { spv_scene_faded_frag, sizeof spv_scene_faded_frag },
+        [M_FS_PLAIN_FADED] = { spv_scene_plain_faded_frag, sizeof spv_scene_plain_faded_frag },
         [M_LEGEND_VS] = { spv_legend_vert, sizeof spv_legend_vert },
         [M_LEGEND_FS] = { spv_legend_frag, sizeof spv_legend_frag },
     };
@@ -298,15 +318,17 @@ tw_status twr_pipelines_create(tw_render *r)
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS], V_CLIP, 0, &r->pipe_clip);
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CAPS], mods[M_FS_CAPS], V_CAPS, 1, &r->pipe_caps);
     /* Stale instances (hatched) have pipelines of their own, so that the
-     * others pay nothing for the hatching; faded ones may be stale too. */
+     * others pay nothing for the hatching; faded ones may be stale too, and
+     * only their shaders read the flags. */
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS_STALE], V_OPAQUE, 0, &r->pipe_stale);
     if (st == TW_OK)
         st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN_STALE], V_OPAQUE, 1, &r->pipe_stale_plain);
     if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS_STALE], V_CLIP, 0, &r->pipe_stale_clip);
-    if (st == TW_OK) st = create_pipeline(r, mods[M_VS], mods[M_FS_STALE], V_FADED, 0, &r->pipe_faded);
+    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_FADED], mods[M_FS_FADED], V_FADED, 0, &r->pipe_faded);
     if (st == TW_OK)
-        st = create_pipeline(r, mods[M_VS_PLAIN], mods[M_FS_PLAIN_STALE], V_FADED, 1, &r->pipe_faded_plain);
-    if (st == TW_OK) st = create_pipeline(r, mods[M_VS_CLIP], mods[M_FS_STALE], V_FADED_CLIP, 0, &r->pipe_faded_clip);
+        st = create_pipeline(r, mods[M_VS_PLAIN_FADED], mods[M_FS_PLAIN_FADED], V_FADED, 1, &r->pipe_faded_plain);
+    if (st == TW_OK)
+        st = create_pipeline(r, mods[M_VS_CLIP_FADED], mods[M_FS_FADED], V_FADED_CLIP, 0, &r->pipe_faded_clip);
     if (st == TW_OK) st = create_pipeline(r, mods[M_LEGEND_VS], mods[M_LEGEND_FS], V_LEGEND, 1, &r->pipe_legend);
     /* Pipelines keep what they need; the modules can go. */
     for (int k = 0; k < M_COUNT; k++)
