@@ -721,8 +721,8 @@ static file_rec *file_get(tw_view *v, const char *path)
     if (f->st == TW_OK) {
         /* The renderer refusing the mesh (its buffers' limits) is the file's failure: reported, not retried. */
         f->st = file_upload(v, &am, path, &f->mesh, &ours);
-        if (f->st) snprintf(diag.message, sizeof diag.message, "%s: uploading its %u triangles failed (%s)", path,
-                            am.triangle_count, tw_status_str(f->st));
+        if (f->st) tw_diag_set(&diag, "%s: uploading its %u triangles failed (%s)", path, am.triangle_count,
+                               tw_status_str(f->st));
     }
     if (f->st == TW_OK) {
         f->tris = am.triangle_count;
