@@ -93,7 +93,8 @@ void main()
     v_edge = a_edge * 2.0 - 1.0; /* sides at -1 and 1: see scene.frag */
     bool sel = (flags & TWL_FLAG_SELECTED) != 0u;
     v_outline = vec4(sel ? u.select_color.rgb : mix(lit, u.edge_color.rgb, u.edge_color.a),
-                     u.modes.z == 0u ? 0.0 : sel ? u.select_color.a : 1.0);
+                     (u.modes.z == 0u || (flags & TWL_FLAG_NO_OUTLINE) != 0u) ? 0.0
+                     : sel ? u.select_color.a : 1.0);
 #endif
     v_id = a_inst.z;
 #ifdef TWL_FADED

@@ -28,6 +28,10 @@
 #define TWL_FLAG_STALE 4u
 #define TWL_FLAG_FADED 8u
 #define TWL_FLAG_VALUE 16u
+/* Set by the renderer (no public bit): the element is too small on screen
+ * for an outline (level of detail), for the passes that draw it with an
+ * edge-capable variant (section, stale, faded). */
+#define TWL_FLAG_NO_OUTLINE 0x80000000u
 
 /* Faded (x-ray) elements are drawn at this opacity. */
 #define TWL_FADED_ALPHA 0.22

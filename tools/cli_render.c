@@ -14,7 +14,8 @@ static void render_usage(FILE *f)
     fprintf(f,
             "usage: twin render SCENE --out FILE.png [--at T] [--camera PRESET|ex,ey,ez,tx,ty,tz]\n"
             "                   [--width W] [--height H] [--colorby Component.field [--colormap viridis|turbo]\n"
-            "                   [--range MIN,MAX]] [--isolate STOREY] [--section H] [--select PATH] [--no-edges]\n"
+            "                   [--range MIN,MAX]] [--isolate STOREY] [--section H] [--select PATH]\n"
+            "                   [--edges auto|on|off]\n"
             "\n"
             "Loads SCENE, simulates it headless up to T seconds (default 0: the scene as written), and draws\n"
             "one frame offscreen (Vulkan; lavapipe where there is no GPU) into a PNG.\n"
@@ -31,7 +32,9 @@ static void render_usage(FILE *f)
             "  --isolate PATH    show one storey (hq/office/floor-2); those below are faded, those above hidden\n"
             "  --section H       cut everything above H metres (a plan section)\n"
             "  --select PATH     outline an entity (and everything below it)\n"
-            "  --no-edges        no element outlines\n"
+            "  --edges MODE      element outlines: auto (default: none on elements under 12 px),\n"
+            "                    on (every element), off\n"
+            "  --no-edges        the same as --edges off\n"
             "\n"
             "Exit codes: 0 written, 1 no Vulkan device or the frame failed, 2 bad command line, 3 invalid scene.\n");
 }
@@ -99,7 +102,7 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
     const char *scene = NULL, *out = NULL, *camera = "home", *colorby = NULL, *isolate = NULL, *select = NULL;
     double at = 0.0, section = NAN;
     uint32_t width = 1280, height = 720;
-    int colormap = TW_RENDER_COLORMAP_VIRIDIS, no_edges = 0;
+    int colormap = TW_RENDER_COLORMAP_VIRIDIS, no_edges = 0, edges_on = 0;
     float range_min = 0.0f, range_max = 0.0f;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -151,6 +154,14 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
             }
         } else if (!strcmp(a, "--no-edges")) {
             no_edges = 1;
+        } else if (!strcmp(a, "--edges") && has_value) {
+            const char *m = argv[++i];
+            if (strcmp(m, "auto") && strcmp(m, "on") && strcmp(m, "off")) {
+                fprintf(stderr, "twin render: --edges is auto, on or off, got \"%s\"\n", m);
+                return TW_EXIT_USAGE;
+            }
+            no_edges = !strcmp(m, "off");
+            edges_on = !strcmp(m, "on");
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "twin render: unknown or incomplete option \"%s\"\n", a);
             render_usage(stderr);
@@ -226,6 +237,7 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
     float aspect = (float)width / (float)height;
     tw_render_drawlist dl;
     memset(&dl, 0, sizeof dl);
+    if (edges_on) dl.flags |= TW_RENDER_DRAW_EDGES_ALWAYS; /* the view keeps this bit */
     if (tw_view_camera_parse(view, camera, aspect, &dl.camera)) {
         fprintf(stderr, "twin render: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n", camera);
         rc = TW_EXIT_USAGE;

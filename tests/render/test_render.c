@@ -395,6 +395,89 @@ TEST(render_no_edges_differs_only_on_edges)
     ctx_fini(&c);
 }
 
+/* Outline level of detail: a cube a few pixels wide on screen loses its
+ * outline by default, keeps it when forced on or selected; a near one keeps
+ * it. Also through the section view's single variant (instance flag). */
+static size_t pixels_differ(const uint8_t *a, const uint8_t *b)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < (size_t)W * H; k++) n += memcmp(&a[4 * k], &b[4 * k], 4) != 0;
+    return n;
+}
+
+TEST(render_edges_level_of_detail)
+{
+    ctx c;
+    if (ctx_init(&c) != 0) return;
+    tw_render_mesh cube = unit_cube(c.r);
+    tw_render_target t = make_target(c.r, W, H);
+    tw_render_instance inst[2];
+    /* Near: a unit cube 8 m away (about 30 px); far: 0.6 m, 25 m away (about 6 px). */
+    set_inst(&inst[0], cube, -1.5f, 0.0f, 0.5f, 0.3f, 1.0f, 1.0f, 1.0f, 200, 80, 60, 1);
+    set_inst(&inst[1], cube, 3.0f, 17.0f, 0.5f, 0.3f, 0.6f, 0.6f, 0.6f, 200, 80, 60, 2);
+    tw_render_drawlist dl;
+    memset(&dl, 0, sizeof dl);
+    dl.camera = (tw_render_camera){ .eye = { 0.0f, -8.0f, 2.0f }, .target = { 0.0f, 0.0f, 0.5f }, .fov_y = 45.0f };
+    dl.instances = inst;
+    dl.instance_count = 2;
+    tw_render_frame_stats fs;
+    CHECK(tw_render_frame(c.r, t, &dl, &fs) == TW_OK);
+    CHECK_EQ_INT(fs.instances_drawn, 2);
+    CHECK_EQ_INT(fs.instances_outlined, 1);
+    CHECK_EQ_INT(fs.draw_calls, 2); /* one run, split in two */
+    dl.flags = TW_RENDER_DRAW_EDGES_ALWAYS;
+    CHECK(tw_render_frame(c.r, t, &dl, &fs) == TW_OK);
+    CHECK_EQ_INT(fs.instances_outlined, 2);
+    CHECK_EQ_INT(fs.draw_calls, 1);
+    dl.flags = TW_RENDER_DRAW_NO_EDGES;
+    CHECK(tw_render_frame(c.r, t, &dl, &fs) == TW_OK);
+    CHECK_EQ_INT(fs.instances_outlined, 0);
+    /* A threshold below the far cube's size outlines both. */
+    dl.flags = 0;
+    dl.edge_min_pixels = 2.0f;
+    CHECK(tw_render_frame(c.r, t, &dl, &fs) == TW_OK);
+    CHECK_EQ_INT(fs.instances_outlined, 2);
+    dl.edge_min_pixels = 0.0f;
+
+    uint8_t *a = malloc((size_t)W * H * 4), *on = malloc((size_t)W * H * 4), *off = malloc((size_t)W * H * 4);
+    for (int section = 0; section < 2; section++) {
+        /* A plane above everything: the section variant, nothing cut. */
+        dl.section = (tw_render_section){ .enabled = section, .normal = { 0.0f, 0.0f, 1.0f }, .offset = 50.0f };
+        for (int which = 0; which < 2; which++) {
+            dl.instances = &inst[which];
+            dl.instance_count = 1;
+            dl.flags = 0;
+            CHECK(render_and_read(&c, t, &dl, a) == 0);
+            dl.flags = TW_RENDER_DRAW_EDGES_ALWAYS;
+            CHECK(render_and_read(&c, t, &dl, on) == 0);
+            dl.flags = TW_RENDER_DRAW_NO_EDGES;
+            CHECK(render_and_read(&c, t, &dl, off) == 0);
+            size_t on_off = pixels_differ(on, off), auto_off = pixels_differ(a, off), auto_on = pixels_differ(a, on);
+            CHECK(on_off > 5); /* the outline shows when forced on */
+            if (which == 0) {  /* near: outlined in auto */
+                CHECK_EQ_INT(auto_on, 0);
+                CHECK(auto_off > 5);
+            } else {           /* far: none in auto */
+                CHECK_EQ_INT(auto_off, 0);
+                CHECK(auto_on > 5);
+            }
+        }
+        /* Selected, the far cube keeps its outline. */
+        inst[1].flags = TW_RENDER_INST_SELECTED;
+        dl.instances = &inst[1];
+        dl.flags = 0;
+        CHECK(render_and_read(&c, t, &dl, a) == 0);
+        dl.flags = TW_RENDER_DRAW_EDGES_ALWAYS;
+        CHECK(render_and_read(&c, t, &dl, on) == 0);
+        CHECK_EQ_INT(pixels_differ(a, on), 0);
+        inst[1].flags = 0;
+    }
+    free(a);
+    free(on);
+    free(off);
+    ctx_fini(&c);
+}
+
 TEST(render_pick_ids)
 {
     ctx c;
@@ -1005,10 +1088,12 @@ TEST(render_camera_math)
     project(&ortho, 100, 100, (float[3]){ 0, 2.5f, 0 }, &x, &y);
     CHECK_EQ_INT(x, 50);
     CHECK_EQ_INT(y, 25);
-    float m[16];
+    float m[12];
     tw_render_transform_trs(m, (float[3]){ 1, 2, 3 }, 1.5707963f, (float[3]){ 2, 1, 1 });
-    CHECK_NEAR(m[1], 2.0, 1e-6); /* x axis scaled by 2, turned to +y */
-    CHECK_NEAR(m[12], 1.0, 0);
+    CHECK_NEAR(m[4], 2.0, 1e-6); /* x axis scaled by 2, turned to +y: row 1, column 0 */
+    CHECK_NEAR(m[3], 1.0, 0);
+    CHECK_NEAR(m[7], 2.0, 0);
+    CHECK_NEAR(m[11], 3.0, 0);
 }
 
 TEST(render_colormap_samples)

@@ -117,9 +117,9 @@ static tw_entity entity(ctx *c, const char *name)
 }
 
 /* A column-major transform applied to a point. */
-static void apply(const float m[16], const float p[3], float out[3])
+static void apply(const float m[12], const float p[3], float out[3])
 {
-    for (int k = 0; k < 3; k++) out[k] = m[k] * p[0] + m[4 + k] * p[1] + m[8 + k] * p[2] + m[12 + k];
+    for (int k = 0; k < 3; k++) out[k] = m[4 * k] * p[0] + m[4 * k + 1] * p[1] + m[4 * k + 2] * p[2] + m[4 * k + 3];
 }
 
 TEST(mesh_scene_golden)

@@ -386,8 +386,8 @@ TEST(view_people_interpolate_steady)
         const tw_render_instance *in = instance_of(&dl, walker);
         REQUIRE(in);
         float a = (float)alphas[k];
-        CHECK_NEAR(in->transform[12], p0[0] + (p1[0] - p0[0]) * a, 1e-4);
-        CHECK_NEAR(in->transform[13], p0[1] + (p1[1] - p0[1]) * a, 1e-4);
+        CHECK_NEAR(in->transform[3], p0[0] + (p1[0] - p0[0]) * a, 1e-4);
+        CHECK_NEAR(in->transform[7], p0[1] + (p1[1] - p0[1]) * a, 1e-4);
     }
 
     /* 30 frames, 5 ticks apart, with data colours, a selection and an x-ray. */
@@ -464,11 +464,11 @@ TEST(view_alarm_stale_doors)
     CHECK(tw_view_build(c.v, &style, 1.0, 0.0, &dl) == TW_OK);
     const tw_render_instance *d = instance_of(&dl, de);
     REQUIRE(d);
-    float shut_x = d->transform[0], shut_y = d->transform[1]; /* the panel's width axis */
+    float shut_x = d->transform[0], shut_y = d->transform[4]; /* the panel's width axis */
     door->open = 1;
     CHECK(tw_view_build(c.v, &style, 1.0, 0.0, &dl) == TW_OK);
     d = instance_of(&dl, de);
-    CHECK_NEAR(shut_x * d->transform[0] + shut_y * d->transform[1], 0.0, 1e-4);
+    CHECK_NEAR(shut_x * d->transform[0] + shut_y * d->transform[4], 0.0, 1e-4);
     ctx_fini(&c);
 }
 
@@ -515,7 +515,7 @@ TEST(view_follows_structure)
     pt->position[0] += 1.0f;
     tw_view_invalidate(c.v);
     CHECK(tw_view_build(c.v, NULL, 1.0, 0.0, &dl) == TW_OK);
-    CHECK_NEAR(instance_of(&dl, printer)->transform[12], pt->position[0], 1e-5);
+    CHECK_NEAR(instance_of(&dl, printer)->transform[3], pt->position[0], 1e-5);
     ctx_fini(&c);
 }
 

@@ -78,7 +78,7 @@ static int is_dynamic(const view_item *it) { return it->kind != ITEM_BOX && it->
 
 /* A door's two panel placements, worked out from its wall at a rescan. */
 typedef struct view_door {
-    float shut[16], open[16];
+    float shut[12], open[12];
 } view_door;
 
 /* A door as found at a rescan, sorted by wall so each wall finds its openings. */
@@ -269,10 +269,10 @@ static int grow_together(tw_view *v, const grow_spec *arrs, int n, size_t old, s
 
 /* ---- small maths ---------------------------------------------------------------- */
 
-static void identity(float m[16])
+static void identity(float m[12])
 {
-    memset(m, 0, 16 * sizeof(float));
-    m[0] = m[5] = m[10] = m[15] = 1.0f;
+    memset(m, 0, 12 * sizeof(float));
+    m[0] = m[5] = m[10] = 1.0f;
 }
 
 static void set_rgb(uint8_t out[3], const uint8_t in[3]) { memcpy(out, in, 3); }
@@ -851,7 +851,7 @@ static tw_status scan_mesh(tw_view *v, tw_entity e, const Shape *sh, mesh_refs *
         float p[3] = { (c & 1) ? f->max[0] : f->min[0], (c & 2) ? f->max[1] : f->min[1],
                        (c & 4) ? f->max[2] : f->min[2] };
         for (int k = 0; k < 3; k++) {
-            float w = m[k] * p[0] + m[4 + k] * p[1] + m[8 + k] * p[2] + m[12 + k];
+            float w = m[4 * k] * p[0] + m[4 * k + 1] * p[1] + m[4 * k + 2] * p[2] + m[4 * k + 3];
             lo[k] = fminf(lo[k], w);
             hi[k] = fmaxf(hi[k], w);
         }

@@ -1,9 +1,9 @@
 /* The render benchmark hook (`twin bench render`): N unit cubes on a grid at
- * 1280x720, drawn by the engine (draw list, the frame, readback), by the
- * engine without element edges, and by a bare baseline in the same run
- * (clear, one instanced draw of the same triangles with a trivial shader,
- * readback). Frames rotate through the three so that machine noise hits
- * all alike; medians are reported. */
+ * 1280x720, drawn by the engine (draw list, the frame, readback) with its
+ * default outline level of detail, with outlines forced off and forced on,
+ * and by a bare baseline in the same run (clear, one instanced draw of the
+ * same triangles with a trivial shader, readback). Frames rotate through the
+ * four so that machine noise hits all alike; medians are reported. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,9 +343,10 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
     double *tb = tw_calloc(&r->alloc, frames, sizeof(double));
     double *tc = tw_calloc(&r->alloc, frames, sizeof(double));
     double *tn = tw_calloc(&r->alloc, frames, sizeof(double));
+    double *ta = tw_calloc(&r->alloc, frames, sizeof(double));
     baseline b;
     memset(&b, 0, sizeof b);
-    if (!inst || !offsets || !pixels || !te || !tb || !tc || !tn) {
+    if (!inst || !offsets || !pixels || !te || !tb || !tc || !tn || !ta) {
         st = TW_ERR_NOMEM;
         goto done;
     }
@@ -381,8 +382,10 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
     }
     uint64_t allocs0 = r->counters.heap_allocations + r->counters.gpu_allocations;
     uint64_t steady = 0;
-    tw_render_drawlist bare = dl;
+    tw_render_drawlist bare = dl, always = dl;
     bare.flags |= TW_RENDER_DRAW_NO_EDGES;
+    always.flags |= TW_RENDER_DRAW_EDGES_ALWAYS;
+    uint32_t outlined = 0;
     for (uint32_t k = 0; k < frames && st == TW_OK; k++) {
         tw_render_frame_stats fs;
         double t0 = tw_clock_monotonic_s();
@@ -395,10 +398,15 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
         if (st == TW_OK) st = tw_render_frame(r, tgt, &bare, NULL);
         if (st == TW_OK) st = tw_render_target_read(r, tgt, pixels, px_size);
         double t3 = tw_clock_monotonic_s();
+        if (st == TW_OK) st = tw_render_frame(r, tgt, &always, NULL);
+        if (st == TW_OK) st = tw_render_target_read(r, tgt, pixels, px_size);
+        double t4 = tw_clock_monotonic_s();
         te[k] = (t1 - t0) * 1e3;
         tb[k] = (t2 - t1) * 1e3;
         tn[k] = (t3 - t2) * 1e3;
+        ta[k] = (t4 - t3) * 1e3;
         tc[k] = fs.cpu_ms;
+        outlined = fs.instances_outlined;
     }
     if (st == TW_OK) {
         out->engine_ms = median(te, frames);
@@ -406,6 +414,9 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
         out->ratio = out->baseline_ms > 0.0 ? out->engine_ms / out->baseline_ms : 0.0;
         out->no_edges_ms = median(tn, frames);
         out->no_edges_ratio = out->baseline_ms > 0.0 ? out->no_edges_ms / out->baseline_ms : 0.0;
+        out->edges_ms = median(ta, frames);
+        out->edges_ratio = out->baseline_ms > 0.0 ? out->edges_ms / out->baseline_ms : 0.0;
+        out->outlined = outlined;
         out->cpu_ms = median(tc, frames);
         out->triangles = (uint64_t)n * (twr_mesh_get(r, cube)->index_count / 3);
         out->steady_allocations = steady;
@@ -418,6 +429,7 @@ done:
     tw_free(&r->alloc, offsets, (size_t)n * 4 * sizeof(float));
     tw_free(&r->alloc, pixels, px_size);
     tw_free(&r->alloc, te, (size_t)frames * sizeof(double));
+    tw_free(&r->alloc, ta, (size_t)frames * sizeof(double));
     tw_free(&r->alloc, tb, (size_t)frames * sizeof(double));
     tw_free(&r->alloc, tc, (size_t)frames * sizeof(double));
     tw_free(&r->alloc, tn, (size_t)frames * sizeof(double));
@@ -498,7 +510,10 @@ tw_status tw_render_bench_bare_new(tw_render *r, const tw_render_drawlist *dl, u
             const tw_render_instance *in = &dl->instances[k];
             const mesh *m = (in->flags & TW_RENDER_INST_HIDDEN) ? NULL : twr_mesh_get(r, in->mesh);
             if (!m) continue;
-            const float *t = in->transform;
+            /* The rows as a column-major 4x4, for the loops below. */
+            const float *rm = in->transform;
+            float t[16] = { rm[0], rm[4], rm[8], 0.0f, rm[1], rm[5], rm[9], 0.0f,
+                            rm[2], rm[6], rm[10], 0.0f, rm[3], rm[7], rm[11], 1.0f };
             /* Normals through the cofactor matrix, as scene.vert does. */
             const float *c0 = t, *c1 = t + 4, *c2 = t + 8;
             float cof[3][3] = {

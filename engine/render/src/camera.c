@@ -33,20 +33,19 @@ static int v3_normalize(float v[3])
     return 0;
 }
 
-void tw_render_transform_trs(float out[16], const float position[3], float yaw, const float scale[3])
+void tw_render_transform_trs(float out[12], const float position[3], float yaw, const float scale[3])
 {
     float c = cosf(yaw), s = sinf(yaw);
     float sx = scale ? scale[0] : 1.0f, sy = scale ? scale[1] : 1.0f, sz = scale ? scale[2] : 1.0f;
-    memset(out, 0, 16 * sizeof(float));
+    memset(out, 0, 12 * sizeof(float));
     out[0] = c * sx;
-    out[1] = s * sx;
-    out[4] = -s * sy;
+    out[1] = -s * sy;
+    out[4] = s * sx;
     out[5] = c * sy;
     out[10] = sz;
-    out[12] = position ? position[0] : 0.0f;
-    out[13] = position ? position[1] : 0.0f;
-    out[14] = position ? position[2] : 0.0f;
-    out[15] = 1.0f;
+    out[3] = position ? position[0] : 0.0f;
+    out[7] = position ? position[1] : 0.0f;
+    out[11] = position ? position[2] : 0.0f;
 }
 
 void tw_render_camera_matrices(const tw_render_camera *cam, float aspect, float view[16], float proj[16])

@@ -215,24 +215,102 @@ static void shade_slow(const tw_render *r, const shade *sh, const tw_render_inst
     out[3] = 0x3C00u; /* 1.0, unused */
 }
 
-static inline void write_instance(const tw_render *r, const shade *sh, gpu_instance *g, const tw_render_instance *in)
+/* Outline level of detail: whether an element is big enough on screen for
+ * its outline. Its size is the diagonal of its mesh's bounding box under
+ * the instance's scale (exact for rotations and axis scales); perspective
+ * divides it by the depth of the box's centre along the view direction (the
+ * projected size, as the GPU divides), orthographic by nothing. Outlined
+ * when size^2 * k - depth^2 * d >= t: perspective k = (focal length in
+ * pixels / threshold)^2, d = 1, t = 0; orthographic k = 1, d = 0, t = the
+ * threshold in metres squared. Squares throughout, no root, no branch on the
+ * camera in the loop. */
+typedef struct edge_lod {
+    int mode;                /* 0: none outlined, 1: all, 2: by size */
+    float fwd[3][4];         /* the view direction's components, broadcast */
+    float dmask[4];          /* (0, 0, 0, d) */
+    float t;
+    float k;
+    float eye_depth;         /* fwd . eye */
+} edge_lod;
+
+/* Per mesh, cached at each run change. */
+typedef struct mesh_lod {
+    float e2k[4];            /* squared bounding-box extents times k; w 0 */
+    float c1[4];             /* the box's centre, model space; w 1 */
+} mesh_lod;
+
+static void edge_lod_init(const tw_render_drawlist *dl, uint32_t height, const float fwd[3], edge_lod *l)
 {
-#if defined(__SSE2__)
-    /* The first three rows of the column-major matrix: a 4x4 transpose in
-     * registers, four loads and three stores instead of twelve of each
-     * (this loop runs for every element, 100,000 in the benchmark). */
-    __m128 c0 = _mm_loadu_ps(in->transform), c1 = _mm_loadu_ps(in->transform + 4);
-    __m128 c2 = _mm_loadu_ps(in->transform + 8), c3 = _mm_loadu_ps(in->transform + 12);
-    _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
-    _mm_storeu_ps(g->model, c0);
-    _mm_storeu_ps(g->model + 4, c1);
-    _mm_storeu_ps(g->model + 8, c2);
-#else
+    memset(l, 0, sizeof *l);
+    l->mode = (dl->flags & TW_RENDER_DRAW_NO_EDGES) ? 0 : (dl->flags & TW_RENDER_DRAW_EDGES_ALWAYS) ? 1 : 2;
+    float px = dl->edge_min_pixels > 0.0f ? dl->edge_min_pixels : 12.0f, h = (float)(height ? height : 1);
+    const tw_render_camera *cam = &dl->camera;
+    l->k = 1.0f;
+    if (cam->ortho_height > 0.0f) {
+        float m = px * cam->ortho_height / h;
+        l->t = m * m;
+    } else {
+        /* Pixels per metre at depth 1 (the focal length in pixels). */
+        float fov = (cam->fov_y > 0.0f ? cam->fov_y : 45.0f) * 0.017453293f;
+        float focal = 0.5f * h / tanf(0.5f * fov);
+        l->k = (focal * focal) / (px * px);
+        l->dmask[3] = 1.0f;
+    }
+    for (int j = 0; j < 3; j++) {
+        for (int i = 0; i < 4; i++) l->fwd[j][i] = fwd[j];
+        l->eye_depth += fwd[j] * cam->eye[j];
+    }
+}
+
+static void mesh_lod_init(const edge_lod *l, const mesh *me, mesh_lod *ml)
+{
+    for (int k = 0; k < 3; k++) {
+        float e = me->bounds[3 + k] - me->bounds[k];
+        ml->e2k[k] = e * e * l->k;
+        ml->c1[k] = 0.5f * (me->bounds[k] + me->bounds[3 + k]);
+    }
+    ml->e2k[3] = 0.0f;
+    ml->c1[3] = 1.0f;
+}
+
+/* In SSE registers straight from the rows: this runs in the upload loop for
+ * every element, whose budget is about 10 ns. */
+static inline int edge_lod_outlined(const edge_lod *l, const mesh_lod *ml, const tw_render_instance *in)
+{
+    if (l->mode != 2) return l->mode;
+    if (in->flags & TW_RENDER_INST_SELECTED) return 1;
     const float *m = in->transform;
-    g->model[0] = m[0], g->model[1] = m[4], g->model[2] = m[8], g->model[3] = m[12];
-    g->model[4] = m[1], g->model[5] = m[5], g->model[6] = m[9], g->model[7] = m[13];
-    g->model[8] = m[2], g->model[9] = m[6], g->model[10] = m[10], g->model[11] = m[14];
+#if defined(__SSE2__)
+    __m128 r0 = _mm_loadu_ps(m), r1 = _mm_loadu_ps(m + 4), r2 = _mm_loadu_ps(m + 8);
+    /* Lane k of s: the squared length of column k (w: the translation's). */
+    __m128 s = _mm_add_ps(_mm_add_ps(_mm_mul_ps(r0, r0), _mm_mul_ps(r1, r1)), _mm_mul_ps(r2, r2));
+    /* Lane k of f: fwd . column k; so the centre's depth is f . (c, 1). */
+    __m128 f = _mm_add_ps(_mm_add_ps(_mm_mul_ps(r0, _mm_loadu_ps(l->fwd[0])), _mm_mul_ps(r1, _mm_loadu_ps(l->fwd[1]))),
+                          _mm_mul_ps(r2, _mm_loadu_ps(l->fwd[2])));
+    f = _mm_mul_ps(f, _mm_loadu_ps(ml->c1));
+    f = _mm_add_ps(f, _mm_movehl_ps(f, f));
+    f = _mm_add_ss(f, _mm_shuffle_ps(f, f, 1));
+    float depth = _mm_cvtss_f32(f) - l->eye_depth;
+    __m128 a = _mm_mul_ps(s, _mm_loadu_ps(ml->e2k));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_shuffle_ps(a, a, 1));
+    return _mm_cvtss_f32(a) - depth * depth * l->dmask[3] >= l->t;
+#else
+    float size2 = 0.0f, depth = -l->eye_depth;
+    for (int k = 0; k < 3; k++)
+        size2 += (m[k] * m[k] + m[4 + k] * m[4 + k] + m[8 + k] * m[8 + k]) * ml->e2k[k];
+    for (int j = 0; j < 3; j++)
+        depth += l->fwd[j][0] * (m[4 * j] * ml->c1[0] + m[4 * j + 1] * ml->c1[1] + m[4 * j + 2] * ml->c1[2] +
+                                 m[4 * j + 3]);
+    return size2 - depth * depth * l->dmask[3] >= l->t;
 #endif
+}
+
+static inline void write_instance(const tw_render *r, const shade *sh, gpu_instance *g, const tw_render_instance *in,
+                                  uint32_t extra_flags)
+{
+    /* The public layout is the GPU's: three rows, copied as they are. */
+    memcpy(g->model, in->transform, sizeof g->model);
     uint32_t flags = in->flags;
     const uint32_t special = TW_RENDER_INST_SELECTED | TW_RENDER_INST_ALARM | TW_RENDER_INST_STALE |
                              TW_RENDER_INST_FADED | TW_RENDER_INST_VALUE;
@@ -245,7 +323,7 @@ static inline void write_instance(const tw_render *r, const shade *sh, gpu_insta
         shade_slow(r, sh, in, g->color);
     }
     g->pick_id = (flags & TW_RENDER_INST_FADED) ? 0u : in->pick_id;
-    g->flags = flags;
+    g->flags = flags | extra_flags;
 }
 
 static void fill_uniforms(const tw_render *r, const target *tg, const tw_render_drawlist *dl, gpu_frame *u,
@@ -320,15 +398,36 @@ static void fill_uniforms(const tw_render *r, const target *tg, const tw_render_
     memcpy(u, &f, sizeof f);
 }
 
-static void draw_runs(tw_render *r, VkCommandBuffer cmd, VkPipeline pipe, const draw_run *runs, uint32_t n,
-                      uint32_t *draws)
+/* The runs' outlined parts with pipe, then their plain parts with plain
+ * (in the same loop when it is the same pipeline). */
+static void draw_runs(tw_render *r, VkCommandBuffer cmd, VkPipeline pipe, VkPipeline plain, const draw_run *runs,
+                      uint32_t n, uint32_t *draws)
 {
     if (n == 0) return;
     r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipe);
+    uint32_t plain_left = 0;
     for (uint32_t k = 0; k < n; k++) {
         const mesh *me = twr_pool_item(&r->meshes, runs[k].mesh_slot);
-        r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].count, me->first_index, (int32_t)me->first_vertex,
-                                 runs[k].first);
+        if (runs[k].count) {
+            r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].count, me->first_index,
+                                     (int32_t)me->first_vertex, runs[k].first);
+            (*draws)++;
+        }
+        if (runs[k].plain_count && plain == pipe) {
+            r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].plain_count, me->first_index,
+                                     (int32_t)me->first_vertex, runs[k].plain_first);
+            (*draws)++;
+        } else {
+            plain_left += runs[k].plain_count;
+        }
+    }
+    if (plain_left == 0) return;
+    r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, plain);
+    for (uint32_t k = 0; k < n; k++) {
+        if (!runs[k].plain_count) continue;
+        const mesh *me = twr_pool_item(&r->meshes, runs[k].mesh_slot);
+        r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].plain_count, me->first_index,
+                                 (int32_t)me->first_vertex, runs[k].plain_first);
         (*draws)++;
     }
 }
@@ -436,8 +535,17 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     twr_fade_key *stale = r->fade + r->fade_cap - 1;
     uint32_t oc = 0, nro = 0, nf = 0, ns = 0, skipped = 0;
     uint32_t last_o = UINT32_MAX;
+    /* Opaque instances too small for an outline go from the back of the
+     * ring segment, so each run's plain ones are contiguous too (in reverse
+     * order, which the depth test does not mind). */
+    uint32_t pc = 0, outlined = 0;
+    const uint32_t ring_cap = s->instance_cap;
     float fwd[3];
     view_forward(&dl->camera, fwd);
+    edge_lod lod;
+    edge_lod_init(dl, tg->height, fwd, &lod);
+    mesh_lod mlod;
+    memset(&mlod, 0, sizeof mlod);
     for (uint32_t k = 0; k < n; k++) {
         const tw_render_instance *in = &dl->instances[k];
         uint32_t flags = in->flags;
@@ -459,26 +567,45 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
             const float *b = ((const mesh *)twr_pool_item(&r->meshes, slot))->bounds, *m = in->transform;
             float c[3] = { 0.5f * (b[0] + b[3]), 0.5f * (b[1] + b[4]), 0.5f * (b[2] + b[5]) }, depth = 0.0f;
             for (int j = 0; j < 3; j++)
-                depth += fwd[j] * (m[j] * c[0] + m[4 + j] * c[1] + m[8 + j] * c[2] + m[12 + j] - dl->camera.eye[j]);
+                depth += fwd[j] * (m[4 * j] * c[0] + m[4 * j + 1] * c[1] + m[4 * j + 2] * c[2] + m[4 * j + 3] -
+                                   dl->camera.eye[j]);
             fade[nf++] = (twr_fade_key){ depth, k, slot };
             continue;
         }
         if (slot != last_o) {
-            if (nro) runs[nro - 1].count = oc - runs[nro - 1].first;
-            runs[nro++] = (draw_run){ slot, oc, 0 };
+            if (nro) {
+                runs[nro - 1].count = oc - runs[nro - 1].first;
+                runs[nro - 1].plain_count = pc - (ring_cap - runs[nro - 1].plain_first);
+                runs[nro - 1].plain_first = ring_cap - pc;
+            }
+            /* plain_first holds ring_cap - pc at the run's start until the run ends. */
+            runs[nro++] = (draw_run){ slot, oc, 0, ring_cap - pc, 0 };
             last_o = slot;
+            if (lod.mode == 2) mesh_lod_init(&lod, twr_pool_item(&r->meshes, slot), &mlod);
         }
-        write_instance(r, &sh, &ring[oc++], in);
+        if (lod.mode != 2 || edge_lod_outlined(&lod, &mlod, in))
+            write_instance(r, &sh, &ring[oc++], in, 0);
+        else
+            write_instance(r, &sh, &ring[ring_cap - 1 - pc++], in, TWL_FLAG_NO_OUTLINE);
     }
-    if (nro) runs[nro - 1].count = oc - runs[nro - 1].first;
+    if (nro) {
+        runs[nro - 1].count = oc - runs[nro - 1].first;
+        runs[nro - 1].plain_count = pc - (ring_cap - runs[nro - 1].plain_first);
+        runs[nro - 1].plain_first = ring_cap - pc;
+    }
+    outlined = lod.mode ? oc : 0;
     /* Stale ones, in the draw list's order, their runs after the opaque runs. */
     uint32_t nrs = 0;
     for (uint32_t k = 0; k < ns; k++) {
         const twr_fade_key *sk = &stale[-(int64_t)k];
-        if (nrs == 0 || runs[nro + nrs - 1].mesh_slot != sk->mesh_slot)
-            runs[nro + nrs++] = (draw_run){ sk->mesh_slot, oc, 0 };
+        if (nrs == 0 || runs[nro + nrs - 1].mesh_slot != sk->mesh_slot) {
+            runs[nro + nrs++] = (draw_run){ sk->mesh_slot, oc, 0, 0, 0 };
+            if (lod.mode == 2) mesh_lod_init(&lod, twr_pool_item(&r->meshes, sk->mesh_slot), &mlod);
+        }
         runs[nro + nrs - 1].count++;
-        write_instance(r, &sh, &ring[oc++], &dl->instances[sk->index]);
+        int o = edge_lod_outlined(&lod, &mlod, &dl->instances[sk->index]);
+        outlined += (uint32_t)o;
+        write_instance(r, &sh, &ring[oc++], &dl->instances[sk->index], o ? 0u : TWL_FLAG_NO_OUTLINE);
     }
     /* Faded instances blend over what is behind them, so they are drawn
      * back to front: the farthest first. Consecutive ones of one mesh still
@@ -487,13 +614,16 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     uint32_t nrf = 0, last_f = UINT32_MAX;
     for (uint32_t k = 0; k < nf; k++) {
         if (fade[k].mesh_slot != last_f) {
-            runs[nro + nrs + nrf++] = (draw_run){ fade[k].mesh_slot, oc, 0 };
+            runs[nro + nrs + nrf++] = (draw_run){ fade[k].mesh_slot, oc, 0, 0, 0 };
             last_f = fade[k].mesh_slot;
+            if (lod.mode == 2) mesh_lod_init(&lod, twr_pool_item(&r->meshes, last_f), &mlod);
         }
         runs[nro + nrs + nrf - 1].count++;
-        write_instance(r, &sh, &ring[oc++], &dl->instances[fade[k].index]);
+        int o = edge_lod_outlined(&lod, &mlod, &dl->instances[fade[k].index]);
+        outlined += (uint32_t)o;
+        write_instance(r, &sh, &ring[oc++], &dl->instances[fade[k].index], o ? 0u : TWL_FLAG_NO_OUTLINE);
     }
-    uint32_t drawn = oc;
+    uint32_t drawn = oc + pc;
     if (skipped) {
         r->counters.invalid_handles += skipped;
         TW_LOG(&r->log, TW_LOG_WARN, TW_RENDER_LOG,
@@ -548,10 +678,14 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
         VkPipeline opaque = section ? r->pipe_clip : plain ? r->pipe_opaque_plain : r->pipe_opaque;
         VkPipeline stale_pipe = section ? r->pipe_stale_clip : plain ? r->pipe_stale_plain : r->pipe_stale;
         VkPipeline faded = section ? r->pipe_faded_clip : plain ? r->pipe_faded_plain : r->pipe_faded;
-        draw_runs(r, cmd, opaque, runs, nro, &draws);
-        draw_runs(r, cmd, stale_pipe, runs + nro, nrs, &draws);
-        if (section) draw_runs(r, cmd, r->pipe_caps, runs, nro + nrs, &draws);
-        draw_runs(r, cmd, faded, runs + nro + nrs, nrf, &draws);
+        /* Opaque instances too small for an outline take the plain variant
+         * (the section view's one variant hides their outline through the
+         * instance flag instead, as the stale and faded passes do). */
+        VkPipeline opaque_small = section ? r->pipe_clip : r->pipe_opaque_plain;
+        draw_runs(r, cmd, opaque, opaque_small, runs, nro, &draws);
+        draw_runs(r, cmd, stale_pipe, stale_pipe, runs + nro, nrs, &draws);
+        if (section) draw_runs(r, cmd, r->pipe_caps, r->pipe_caps, runs, nro + nrs, &draws);
+        draw_runs(r, cmd, faded, faded, runs + nro + nrs, nrf, &draws);
     }
     if (legend[2] > 0.0f && legend[3] > 0.0f) {
         r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, r->pipe_legend);
@@ -602,6 +736,7 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     fs->instances_drawn = drawn;
     fs->instances_skipped = skipped;
     fs->draw_calls = draws;
+    fs->instances_outlined = outlined;
     fs->value_min = vmin;
     fs->value_max = vmax;
     memcpy(fs->legend_rect, legend, sizeof legend);

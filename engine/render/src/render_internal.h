@@ -148,10 +148,14 @@ typedef struct twr_fade_key {
     uint32_t mesh_slot;
 } twr_fade_key;
 
-/* One instanced draw: a run of instances of one mesh in the ring. */
+/* A run of instances of one mesh in the ring: up to two instanced draws,
+ * the outlined ones (first, count) and those too small on screen for an
+ * outline (plain_first, plain_count; opaque runs only, written from the
+ * back of the ring segment). */
 typedef struct draw_run {
     uint32_t mesh_slot;
     uint32_t first, count;
+    uint32_t plain_first, plain_count;
 } draw_run;
 
 typedef struct gpu_frame { TWL_FRAME_FIELDS; } gpu_frame;

@@ -42,8 +42,13 @@ enum {
 };
 
 /* Draw-list switches (tw_render_drawlist.flags). */
+/* Element outlines by default follow the element's size on screen (level of
+ * detail): an element smaller than tw_render_drawlist.edge_min_pixels, whose
+ * outline would cover most of it, is drawn without (selected ones always
+ * keep theirs). The switches below override that. */
 enum {
-    TW_RENDER_DRAW_NO_EDGES = 1u << 0 /* no element outlines */
+    TW_RENDER_DRAW_NO_EDGES = 1u << 0,    /* no element outlines at all */
+    TW_RENDER_DRAW_EDGES_ALWAYS = 1u << 1 /* outlines on every element, whatever its size */
 };
 
 typedef enum tw_render_colormap {
@@ -268,7 +273,9 @@ typedef struct tw_render_overlay {
 
 typedef struct tw_render_instance {
     tw_render_mesh mesh;
-    float transform[16];         /* model → world, column-major (cglm's mat4 layout) */
+    float transform[12];         /* model → world, the affine matrix's three rows (row-major):
+                                  * world = M · (x, y, z, 1); rows k = transform[4k .. 4k+3],
+                                  * the translation in transform[3], [7], [11] */
     uint8_t color[4];            /* sRGB; alpha is ignored (faded elements have a fixed opacity) */
     uint32_t flags;              /* TW_RENDER_INST_* */
     uint32_t pick_id;            /* written to the id buffer; 0: not pickable */
@@ -289,12 +296,15 @@ typedef struct tw_render_drawlist {
     uint8_t background[4];       /* sRGB; all zero: a light grey */
     uint32_t flags;              /* TW_RENDER_DRAW_* */
     const tw_render_overlay *overlay; /* NULL: none; the pixels are copied during tw_render_frame */
+    float edge_min_pixels;       /* outline level of detail: the projected size (bounding-box
+                                  * diagonal, pixels) below which an element has no outline; 0: 12 */
 } tw_render_drawlist;
 
 typedef struct tw_render_frame_stats {
     uint32_t instances_drawn;
     uint32_t instances_skipped;  /* stale/zero mesh handles (each also counted in invalid_handles) */
     uint32_t draw_calls;
+    uint32_t instances_outlined; /* drawn with element outlines (level of detail, selection) */
     float value_min, value_max;  /* the colormap range used (for legend labels) */
     float legend_rect[4];        /* where the bar was drawn, pixels */
     double cpu_ms;               /* CPU time in tw_render_frame, excluding the wait for a free frame slot */
@@ -309,8 +319,9 @@ tw_status tw_render_frame(tw_render *r, tw_render_target target, const tw_render
 
 /* ---- helpers (no GPU) ----------------------------------------------------- */
 
-/* Column-major 4x4: translation, a rotation about +z (radians) and a scale. */
-void tw_render_transform_trs(float out[16], const float position[3], float yaw, const float scale[3]);
+/* The 3x4 row-major instance transform (tw_render_instance.transform):
+ * translation, a rotation about +z (radians) and a scale. */
+void tw_render_transform_trs(float out[12], const float position[3], float yaw, const float scale[3]);
 /* View and projection matrices (column-major, Vulkan clip space: y down,
  * depth 0..1) for a camera and an aspect ratio (width / height). */
 void tw_render_camera_matrices(const tw_render_camera *cam, float aspect, float view[16], float proj[16]);
@@ -346,18 +357,22 @@ typedef struct tw_render_bench_desc {
 } tw_render_bench_desc;
 
 typedef struct tw_render_bench_result {
-    double engine_ms;            /* median ms/frame: tw_render_frame + tw_render_target_read */
+    double engine_ms;            /* median ms/frame: tw_render_frame + tw_render_target_read (edges by
+                                  * level of detail, the default) */
     double baseline_ms;          /* median ms/frame: clear + one instanced draw + readback */
     double ratio;                /* engine_ms / baseline_ms */
     double no_edges_ms;          /* the engine with TW_RENDER_DRAW_NO_EDGES */
     double no_edges_ratio;       /* no_edges_ms / baseline_ms */
+    double edges_ms;             /* the engine with TW_RENDER_DRAW_EDGES_ALWAYS */
+    double edges_ratio;          /* edges_ms / baseline_ms */
+    uint32_t outlined;           /* instances outlined by the level of detail (of .instances) */
     double cpu_ms;               /* median CPU time of tw_render_frame (upload and recording) */
     uint64_t triangles;          /* per frame */
     uint64_t steady_allocations; /* heap + GPU allocations during the timed engine frames */
 } tw_render_bench_result;
 
-/* Renders the same N cubes by the engine (with and without edges) and by
- * the bare baseline, frames interleaved, in one run. */
+/* Renders the same N cubes by the engine (edges by level of detail, forced
+ * on, off) and by the bare baseline, frames interleaved, in one run. */
 tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw_render_bench_result *out);
 
 /* The bare baseline for any draw list: every drawn instance's triangles in
