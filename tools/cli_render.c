@@ -192,7 +192,8 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
     tw_render *r = NULL;
     tw_view *view = NULL;
     tw_view_style style = { .colorby = colorby, .colormap = colormap, .range_min = range_min,
-                            .range_max = range_max, .no_edges = no_edges };
+                            .range_max = range_max, .no_edges = no_edges,
+                            .edges_always = edges_on };
     if (isolate) style.isolate = lookup(&s, isolate, "--isolate", &bad);
     if (select) style.selected = lookup(&s, select, "--select", &bad);
     if (!isnan(section)) {
@@ -237,7 +238,6 @@ int cli_render(int argc, char **argv, volatile sig_atomic_t *cancel)
     float aspect = (float)width / (float)height;
     tw_render_drawlist dl;
     memset(&dl, 0, sizeof dl);
-    if (edges_on) dl.flags |= TW_RENDER_DRAW_EDGES_ALWAYS; /* the view keeps this bit */
     if (tw_view_camera_parse(view, camera, aspect, &dl.camera)) {
         fprintf(stderr, "twin render: --camera is home, top, front, side or ex,ey,ez,tx,ty,tz, got \"%s\"\n", camera);
         rc = TW_EXIT_USAGE;

@@ -12,7 +12,7 @@ static void view_usage(FILE *f)
 {
     fprintf(f,
             "usage: twin view SCENE [--width W] [--height H] [--speed X] [--at T] [--paused] [--seed N]\n"
-            "                 [--colorby Component.field] [--select PATH]\n"
+            "                 [--colorby Component.field] [--edges auto|on|off] [--select PATH]\n"
             "                 [--frames N] [--frame-dt S] [--script FILE] [--screenshot FILE] [--record-script FILE]\n"
             "                 [--telemetry FILE ... | --mqtt URL] [--bindings FILE ...] [--record LOG]\n"
             "                 [--vsync | --no-vsync] [--stats] [--verbose]\n"
@@ -29,6 +29,8 @@ static void view_usage(FILE *f)
             "  --paused          start paused (Space runs, N steps one tick)\n"
             "  --seed N          override the scene's seed\n"
             "  --colorby C.f     start coloured by a numeric field (Thermal.temperature, Air.co2, ...)\n"
+            "  --edges MODE      element outlines: auto (default: none on elements under 12 px on screen),\n"
+            "                    on (every element) or off; the O key cycles them\n"
             "  --select PATH     start with an entity selected and shown in the inspector\n"
             "  --frames N        render N frames, then exit (scripted runs, tests)\n"
             "  --frame-dt S      advance as if each frame took S seconds (reproducible scripted runs)\n"
@@ -131,6 +133,13 @@ static int view_main(int argc, char **argv, tw_viewer_desc d, const char **telem
             d.paused = 1;
         } else if (!strcmp(a, "--colorby") && has_value) {
             d.colorby = argv[++i];
+        } else if (!strcmp(a, "--edges") && has_value) {
+            const char *m = argv[++i];
+            if (strcmp(m, "auto") && strcmp(m, "on") && strcmp(m, "off")) {
+                fprintf(stderr, "twin view: --edges is auto, on or off, got \"%s\"\n", m);
+                return TW_EXIT_USAGE;
+            }
+            d.edges = !strcmp(m, "on") ? 1 : !strcmp(m, "off") ? -1 : 0;
         } else if (!strcmp(a, "--select") && has_value) {
             d.select = argv[++i];
         } else if (!strcmp(a, "--script") && has_value) {

@@ -46,6 +46,9 @@ cat > keys.txt <<'SCRIPT'
 16 key n
 18 key period
 20 resize 1024 640
+21 key o
+22 key o
+23 key o
 26 key f
 28 wheel 2 500 300
 30 drag 500 300 540 330 right 4
@@ -99,5 +102,8 @@ check "telemetry view: the screenshot" "$png_check" screenshot t.png 1280 800 --
 "$twin" view "$src/tests/cli/data/tiny.twin.json" --bindings "$src/tests/viewer/data/tiny.bindings.json" \
   --frames 1 >/dev/null 2>usage.err
 check "--bindings without telemetry is a usage error" test $? -eq 2
+"$twin" view "$src/scenes/office.twin.json" --edges sometimes --frames 1 >/dev/null 2>edges.err
+check "a bad --edges is a usage error" test $? -eq 2
+check "a bad --edges says the choices" grep -q 'auto, on or off' edges.err
 
 exit $fail

@@ -1336,8 +1336,9 @@ tw_status tw_view_build(tw_view *v, const tw_view_style *style, double alpha, do
     }
     dl->section = (tw_render_section){ .enabled = style->section != 0, .normal = { 0, 0, 1 },
                                        .offset = style->section_height };
+    dl->flags &= ~(uint32_t)(TW_RENDER_DRAW_NO_EDGES | TW_RENDER_DRAW_EDGES_ALWAYS);
     if (style->no_edges) dl->flags |= TW_RENDER_DRAW_NO_EDGES;
-    else dl->flags &= ~(uint32_t)TW_RENDER_DRAW_NO_EDGES;
+    else if (style->edges_always) dl->flags |= TW_RENDER_DRAW_EDGES_ALWAYS;
     return !bc.colour && style->colorby && style->colorby[0] ? TW_ERR_NOT_FOUND : TW_OK;
 }
 

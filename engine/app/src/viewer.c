@@ -331,6 +331,21 @@ static void cycle_colorby(viewer *v)
     }
 }
 
+/* Outlines by size on screen (the renderer's level of detail), on every element, off. */
+static void cycle_edges(viewer *v)
+{
+    if (v->style.no_edges) {
+        v->style.no_edges = 0;
+        v->style.edges_always = 0;
+    } else if (v->style.edges_always) {
+        v->style.no_edges = 1;
+    } else {
+        v->style.edges_always = 1;
+    }
+    snprintf(v->status, sizeof v->status, "outlines: %s",
+             v->style.no_edges ? "off" : v->style.edges_always ? "on every element" : "by size on screen");
+}
+
 static void handle_key(viewer *v, const tw_platform_event *ev, double now)
 {
     int k = ev->key;
@@ -381,6 +396,7 @@ static void handle_key(viewer *v, const tw_platform_event *ev, double now)
         snprintf(v->status, sizeof v->status, v->live ? "live telemetry: speed fixed at x1" : "speed x%g", v->speed);
         break;
     case 'c': cycle_colorby(v); break;
+    case 'o': cycle_edges(v); break;
     case 'i': toggle_isolate(v); break;
     case 'x': toggle_section(v); break;
     case '[':
@@ -955,6 +971,8 @@ tw_status tw_viewer_run(const tw_viewer_desc *desc, tw_viewer_result *result, tw
         }
     }
     if (st == TW_OK && !(desc->cancel && *desc->cancel)) st = open_window(v, diag);
+    v->style.no_edges = desc->edges < 0;
+    v->style.edges_always = desc->edges > 0;
     if (st == TW_OK && desc->colorby && desc->colorby[0]) {
         st = tw_view_colorby_check(v->view, desc->colorby, diag);
         v->colorby_index = 0;

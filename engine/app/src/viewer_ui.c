@@ -556,6 +556,7 @@ static void draw_help(viewer *v)
         { "Home / End", "start / end of the log", 2 },
         { "C", "colour by: none, temperature, CO\xE2\x82\x82, occupants", 0 },
         { "I", "isolate the selection's storey (x-ray)", 0 },
+        { "O", "outlines: by size on screen, on every element, off", 0 },
         { "X", "section plane;  [ ] lower / raise it", 1 },
         { "X", "section plane;  Shift+[ ] lower / raise it", 2 },
         { "F12 or P", "screenshot (twin-screenshot-N.png)", 0 },

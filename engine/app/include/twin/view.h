@@ -32,7 +32,9 @@ typedef struct tw_view_style {
     float range_min, range_max;    /* fixed colour range; equal: automatic over the visible values */
     int section;                   /* clip everything above section_height */
     float section_height;          /* m */
-    int no_edges;
+    int no_edges;                  /* element outlines off (wins over edges_always) */
+    int edges_always;              /* outlines on every element; 0: by size on screen (the renderer's
+                                      level of detail: none under 12 px, docs/rendering.md) */
     /* Data quality per entity (telemetry): returns 0 none, 1 good, 2 uncertain, 3 stale; NULL: none.
      * Stale entities get TW_RENDER_INST_STALE. */
     int (*quality)(void *user, tw_entity e);

@@ -48,6 +48,8 @@ typedef struct tw_viewer_desc {
     const char *script_path;      /* input events to replay (tw_viewer_script_parse) */
     const char *record_path;      /* write this session's input events as a script */
     const char *colorby;          /* start coloured by this field ("Air.co2"); NULL: none */
+    int edges;                    /* element outlines: 0 by size on screen (none under 12 px),
+                                     > 0 on every element, < 0 off; the O key cycles them */
     const char *select;           /* start with this entity (a path) selected and inspected */
     int stats;                    /* print one "stats ..." line at exit (frames, fps, validation) */
     int has_seed;
