@@ -13,37 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test.h"
-#include "twin/app.h"
-#include "twin/view.h"
+#include "render_fixture.h"
 
 #include "golden.h"
 
-enum { W = 320, H = 180 };
-
 /* ---- a renderer and a scene per test ------------------------------------------ */
-
-typedef struct test_log {
-    int validation;
-} test_log;
-
-static void log_sink(void *user, tw_log_level level, const char *module, const char *msg)
-{
-    test_log *tl = user;
-    if (strncmp(msg, "validation:", 11) == 0) tl->validation++;
-    if (level >= TW_LOG_WARN) fprintf(stderr, "  [%s] %s\n", module, msg);
-}
-
-typedef struct ctx {
-    tw_render *r;
-    test_log tl;
-    tw_log log;
-    tw_app_session s;
-    int open;
-    tw_view *v;
-    tw_render_target t;
-    uint8_t px[W * H * 4];
-} ctx;
 
 static const char *scene_path(const char *name, char *buf, size_t size)
 {
@@ -51,67 +25,11 @@ static const char *scene_path(const char *name, char *buf, size_t size)
     return buf;
 }
 
-static int renderer_init(ctx *c)
-{
-    c->log.sink = log_sink;
-    c->log.user = &c->tl;
-    tw_status st = tw_render_new(&(tw_render_desc){ .validation = 1, .log = &c->log }, &c->r);
-    if (st == TW_ERR_UNSUPPORTED) {
-        snprintf(test_skip_reason, sizeof test_skip_reason, "no Vulkan device on this machine");
-        test_skipped_flag = 1;
-        return -1;
-    }
-    if (st != TW_OK) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "tw_render_new failed: %s", tw_status_str(st));
-        return -1;
-    }
-    tw_render_info info;
-    tw_render_get_info(c->r, &info);
-    if (!info.validation) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "the validation layer is not available (install vulkan-validationlayers)");
-        tw_render_free(c->r);
-        c->r = NULL;
-        return -1;
-    }
-    return 0;
-}
-
 /* The scene simulated to at_s seconds, its view and a W x H target. */
 static int ctx_init(ctx *c, const char *scene, double at_s)
 {
-    memset(c, 0, sizeof *c);
-    if (renderer_init(c)) return -1;
     char path[1024];
-    tw_diag diag;
-    tw_diag_clear(&diag);
-    tw_app_open_desc od = { .scene_path = scene_path(scene, path, sizeof path) };
-    if (tw_app_session_open(&od, &c->s, &diag) != TW_OK) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "loading %s failed: %s", scene, diag.message);
-        tw_render_free(c->r);
-        return -1;
-    }
-    c->open = 1;
-    uint64_t ticks = (uint64_t)llround(at_s / tw_sim_dt(c->s.sim));
-    for (uint64_t k = 0; k < ticks; k++) {
-        tw_sim_step(c->s.sim);
-        tw_sim_events_clear(c->s.sim);
-    }
-    tw_status st = tw_view_new(c->r, c->s.world, c->s.sim, &c->v, &diag);
-    if (!st) st = tw_render_target_create(c->r, &(tw_render_target_desc){ .width = W, .height = H }, &c->t);
-    if (st) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "setting up the view failed: %s (%s)", tw_status_str(st), diag.message);
-        return -1;
-    }
-    return 0;
-}
-
-static void ctx_fini(ctx *c)
-{
-    tw_view_free(c->v);
-    tw_render_free(c->r);
-    if (c->open) tw_app_session_close(&c->s);
-    CHECK_EQ_INT(c->tl.validation, 0);
-    memset(c, 0, sizeof *c);
+    return ctx_open(c, scene_path(scene, path, sizeof path), at_s);
 }
 
 static tw_entity path_entity(ctx *c, const char *path)
@@ -119,14 +37,6 @@ static tw_entity path_entity(ctx *c, const char *path)
     tw_entity e = tw_ecs_lookup_path(c->s.world, path);
     if (tw_entity_is_null(e)) TEST_FAIL_AT(__FILE__, __LINE__, "no entity %s", path);
     return e;
-}
-
-/* The instance an entity is drawn with in dl, or NULL. */
-static const tw_render_instance *instance_of(const tw_render_drawlist *dl, tw_entity e)
-{
-    for (uint32_t i = 0; i < dl->instance_count; i++)
-        if (dl->instances[i].pick_id == tw_entity_index(e) + 1u) return &dl->instances[i];
-    return NULL;
 }
 
 /* A fixed camera over the office from the south-west (independent of the presets). */

@@ -59,10 +59,6 @@ static tw_status baseline_pipeline(tw_render *r, baseline *b)
         st = twr_vk_status(r, r->vk.d.vkCreatePipelineLayout(r->device, &lci, NULL, &b->layout), "vkCreatePipelineLayout");
     }
     if (st == TW_OK) {
-        VkPipelineShaderStageCreateInfo stages[2] = {
-            { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_VERTEX_BIT, vs, "main", NULL },
-            { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fs, "main", NULL },
-        };
         VkVertexInputBindingDescription bind[2] = {
             { 0, sizeof(gpu_vertex), VK_VERTEX_INPUT_RATE_VERTEX },
             { 1, 16, VK_VERTEX_INPUT_RATE_INSTANCE },
@@ -72,68 +68,23 @@ static tw_status baseline_pipeline(tw_render *r, baseline *b)
             { 1, 0, VK_FORMAT_R8G8B8A8_SNORM, offsetof(gpu_vertex, normal) },
             { 2, 1, VK_FORMAT_R32G32B32A32_SFLOAT, 0 },
         };
-        VkPipelineVertexInputStateCreateInfo vi = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
-            .vertexBindingDescriptionCount = 2,
-            .pVertexBindingDescriptions = bind,
-            .vertexAttributeDescriptionCount = 3,
-            .pVertexAttributeDescriptions = attr,
-        };
-        VkPipelineInputAssemblyStateCreateInfo ia = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
-            .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
-        };
-        VkPipelineViewportStateCreateInfo vp = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
-            .viewportCount = 1,
-            .scissorCount = 1,
-        };
-        VkPipelineRasterizationStateCreateInfo rs = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
-            .polygonMode = VK_POLYGON_MODE_FILL,
-            .cullMode = VK_CULL_MODE_BACK_BIT,
-            .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
-            .lineWidth = 1.0f,
-        };
-        VkPipelineMultisampleStateCreateInfo ms = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
-            .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
-        };
-        VkPipelineDepthStencilStateCreateInfo ds = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO,
-            .depthTestEnable = VK_TRUE,
-            .depthWriteEnable = VK_TRUE,
-            .depthCompareOp = VK_COMPARE_OP_LESS_OR_EQUAL,
-        };
         VkPipelineColorBlendAttachmentState cba = { .colorWriteMask = 0xF };
-        VkPipelineColorBlendStateCreateInfo cb = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
-            .attachmentCount = 1,
-            .pAttachments = &cba,
-        };
-        VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
-        VkPipelineDynamicStateCreateInfo dy = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
-            .dynamicStateCount = 2,
-            .pDynamicStates = dyn,
-        };
-        VkGraphicsPipelineCreateInfo ci = {
-            .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
-            .stageCount = 2,
-            .pStages = stages,
-            .pVertexInputState = &vi,
-            .pInputAssemblyState = &ia,
-            .pViewportState = &vp,
-            .pRasterizationState = &rs,
-            .pMultisampleState = &ms,
-            .pDepthStencilState = &ds,
-            .pColorBlendState = &cb,
-            .pDynamicState = &dy,
+        twr_pipeline_desc desc = {
+            .vs = vs,
+            .fs = fs,
+            .bindings = bind,
+            .binding_count = 2,
+            .attrs = attr,
+            .attr_count = 3,
+            .cull = VK_CULL_MODE_BACK_BIT,
+            .depth_test = VK_TRUE,
+            .depth_write = VK_TRUE,
+            .blend = &cba,
+            .blend_count = 1,
             .layout = b->layout,
-            .renderPass = b->rp,
+            .render_pass = b->rp,
         };
-        st = twr_vk_status(r, r->vk.d.vkCreateGraphicsPipelines(r->device, VK_NULL_HANDLE, 1, &ci, NULL, &b->pipe),
-                       "vkCreateGraphicsPipelines");
+        st = twr_graphics_pipeline(r, &desc, &b->pipe);
     }
     if (vs) r->vk.d.vkDestroyShaderModule(r->device, vs, NULL);
     if (fs) r->vk.d.vkDestroyShaderModule(r->device, fs, NULL);

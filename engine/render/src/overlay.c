@@ -43,32 +43,6 @@ static tw_status overlay_pipeline(tw_render *r)
     tw_status st = twr_shader_module(r, spv_overlay_vert, sizeof spv_overlay_vert, &vs);
     if (st == TW_OK) st = twr_shader_module(r, spv_overlay_frag, sizeof spv_overlay_frag, &fs);
     if (st != TW_OK) goto done;
-    VkPipelineShaderStageCreateInfo stages[2] = {
-        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_VERTEX_BIT, vs, "main", NULL },
-        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fs, "main", NULL },
-    };
-    VkPipelineVertexInputStateCreateInfo vi = { .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO };
-    VkPipelineInputAssemblyStateCreateInfo ia = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
-        .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
-    };
-    VkPipelineViewportStateCreateInfo vp = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
-        .viewportCount = 1,
-        .scissorCount = 1,
-    };
-    VkPipelineRasterizationStateCreateInfo rs = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
-        .polygonMode = VK_POLYGON_MODE_FILL,
-        .cullMode = VK_CULL_MODE_NONE,
-        .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
-        .lineWidth = 1.0f,
-    };
-    VkPipelineMultisampleStateCreateInfo ms = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
-        .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
-    };
-    VkPipelineDepthStencilStateCreateInfo ds = { .sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO };
     const VkColorComponentFlags rgba = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
                                        VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
     /* Premultiplied alpha over the frame; the id buffer is left alone. */
@@ -77,35 +51,19 @@ static tw_status overlay_pipeline(tw_render *r)
           VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD, rgba },
         { VK_FALSE, 0, 0, 0, 0, 0, 0, 0 },
     };
-    VkPipelineColorBlendStateCreateInfo cb = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
-        .attachmentCount = 2,
-        .pAttachments = blend,
-    };
-    VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
-    VkPipelineDynamicStateCreateInfo dy = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
-        .dynamicStateCount = 2,
-        .pDynamicStates = dyn,
-    };
-    VkGraphicsPipelineCreateInfo ci = {
-        .sType = VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
-        .stageCount = 2,
-        .pStages = stages,
-        .pVertexInputState = &vi,
-        .pInputAssemblyState = &ia,
-        .pViewportState = &vp,
-        .pRasterizationState = &rs,
-        .pMultisampleState = &ms,
-        .pDepthStencilState = &ds,
-        .pColorBlendState = &cb,
-        .pDynamicState = &dy,
+    /* No vertex input (the shader makes its quad) and no depth test. */
+    twr_pipeline_desc desc = {
+        .vs = vs,
+        .fs = fs,
+        .cull = VK_CULL_MODE_NONE,
+        .depth_test = VK_FALSE,
+        .depth_write = VK_FALSE,
+        .blend = blend,
+        .blend_count = 2,
         .layout = r->pl_overlay,
-        .renderPass = r->rp_scene,
-        .subpass = 0,
+        .render_pass = r->rp_scene,
     };
-    st = twr_vk_status(r, r->vk.d.vkCreateGraphicsPipelines(r->device, VK_NULL_HANDLE, 1, &ci, NULL, &r->pipe_overlay),
-                       "vkCreateGraphicsPipelines");
+    st = twr_graphics_pipeline(r, &desc, &r->pipe_overlay);
 done:
     if (vs) r->vk.d.vkDestroyShaderModule(r->device, vs, NULL);
     if (fs) r->vk.d.vkDestroyShaderModule(r->device, fs, NULL);

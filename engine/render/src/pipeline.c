@@ -173,37 +173,20 @@ static tw_status create_layouts(tw_render *r)
                          "vkCreateDescriptorPool");
 }
 
-typedef enum variant { V_OPAQUE, V_CLIP, V_CAPS, V_FADED, V_FADED_CLIP, V_LEGEND } variant;
-
-/* no_edges: the shaders read no edge coordinates (the last attribute). */
-static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule fs, variant v, int no_edges,
-                                 VkPipeline *out)
+tw_status twr_graphics_pipeline(tw_render *r, const twr_pipeline_desc *desc, VkPipeline *out)
 {
     VkPipelineShaderStageCreateInfo stages[2] = {
-        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_VERTEX_BIT, vs, "main", NULL },
-        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_FRAGMENT_BIT, fs, "main", NULL },
-    };
-    VkVertexInputBindingDescription bindings[2] = {
-        { 0, sizeof(gpu_vertex), VK_VERTEX_INPUT_RATE_VERTEX },
-        { 1, sizeof(gpu_instance), VK_VERTEX_INPUT_RATE_INSTANCE },
-    };
-    /* The section fill reads neither normals nor edges: they come last so
-     * that its pipeline can leave them out. */
-    VkVertexInputAttributeDescription attrs[7] = {
-        { TWL_LOC_POSITION, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(gpu_vertex, position) },
-        { TWL_LOC_MODEL0, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) },
-        { TWL_LOC_MODEL1, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 16 },
-        { TWL_LOC_MODEL2, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 32 },
-        { TWL_LOC_INST, 1, VK_FORMAT_R32G32B32A32_UINT, offsetof(gpu_instance, color) },
-        { TWL_LOC_NORMAL, 0, VK_FORMAT_R8G8B8A8_SNORM, offsetof(gpu_vertex, normal) },
-        { TWL_LOC_EDGE, 0, VK_FORMAT_R8G8B8A8_UNORM, offsetof(gpu_vertex, edge) },
+        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_VERTEX_BIT, desc->vs, "main",
+          NULL },
+        { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, NULL, 0, VK_SHADER_STAGE_FRAGMENT_BIT, desc->fs, "main",
+          NULL },
     };
     VkPipelineVertexInputStateCreateInfo vi = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
-        .vertexBindingDescriptionCount = v == V_LEGEND ? 0u : 2u,
-        .pVertexBindingDescriptions = bindings,
-        .vertexAttributeDescriptionCount = v == V_LEGEND ? 0u : v == V_CAPS ? 5u : no_edges ? 6u : 7u,
-        .pVertexAttributeDescriptions = attrs,
+        .vertexBindingDescriptionCount = desc->binding_count,
+        .pVertexBindingDescriptions = desc->bindings,
+        .vertexAttributeDescriptionCount = desc->attr_count,
+        .pVertexAttributeDescriptions = desc->attrs,
     };
     VkPipelineInputAssemblyStateCreateInfo ia = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
@@ -214,14 +197,10 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
         .viewportCount = 1,
         .scissorCount = 1,
     };
-    /* The section fill draws exactly the back faces: where the cut opened an
-     * element, its inside shows. */
-    VkCullModeFlags cull = v == V_CAPS ? VK_CULL_MODE_FRONT_BIT : v == V_LEGEND ? VK_CULL_MODE_NONE
-                                                                                 : VK_CULL_MODE_BACK_BIT;
     VkPipelineRasterizationStateCreateInfo rs = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
         .polygonMode = VK_POLYGON_MODE_FILL,
-        .cullMode = cull,
+        .cullMode = desc->cull,
         .frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE,
         .lineWidth = 1.0f,
     };
@@ -229,32 +208,16 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
         .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
         .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT,
     };
-    int faded = v == V_FADED || v == V_FADED_CLIP;
     VkPipelineDepthStencilStateCreateInfo ds = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO,
-        .depthTestEnable = v == V_LEGEND ? VK_FALSE : VK_TRUE,
-        .depthWriteEnable = (faded || v == V_LEGEND) ? VK_FALSE : VK_TRUE,
+        .depthTestEnable = desc->depth_test,
+        .depthWriteEnable = desc->depth_write,
         .depthCompareOp = VK_COMPARE_OP_LESS_OR_EQUAL,
     };
-    const VkColorComponentFlags rgba = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
-                                       VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
-    VkPipelineColorBlendAttachmentState blend[2] = {
-        { VK_FALSE, 0, 0, 0, 0, 0, 0, rgba },
-        { VK_FALSE, 0, 0, 0, 0, 0, 0, VK_COLOR_COMPONENT_R_BIT },
-    };
-    if (faded) {
-        /* Faded (x-ray) elements blend over what is behind them and leave
-         * the id buffer alone, so what shows through stays pickable. */
-        blend[0] = (VkPipelineColorBlendAttachmentState){
-            VK_TRUE, VK_BLEND_FACTOR_SRC_ALPHA, VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD,
-            VK_BLEND_FACTOR_ONE, VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD, rgba
-        };
-    }
-    if (faded || v == V_LEGEND) blend[1].colorWriteMask = 0;
     VkPipelineColorBlendStateCreateInfo cb = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
-        .attachmentCount = 2,
-        .pAttachments = blend,
+        .attachmentCount = desc->blend_count,
+        .pAttachments = desc->blend,
     };
     VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
     VkPipelineDynamicStateCreateInfo dy = {
@@ -274,12 +237,69 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
         .pDepthStencilState = &ds,
         .pColorBlendState = &cb,
         .pDynamicState = &dy,
-        .layout = r->pl_scene,
-        .renderPass = r->rp_scene,
+        .layout = desc->layout,
+        .renderPass = desc->render_pass,
         .subpass = 0,
     };
     return twr_vk_status(r, r->vk.d.vkCreateGraphicsPipelines(r->device, VK_NULL_HANDLE, 1, &ci, NULL, out),
                          "vkCreateGraphicsPipelines");
+}
+
+typedef enum variant { V_OPAQUE, V_CLIP, V_CAPS, V_FADED, V_FADED_CLIP, V_LEGEND } variant;
+
+/* no_edges: the shaders read no edge coordinates (the last attribute). */
+static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule fs, variant v, int no_edges,
+                                 VkPipeline *out)
+{
+    static const VkVertexInputBindingDescription bindings[2] = {
+        { 0, sizeof(gpu_vertex), VK_VERTEX_INPUT_RATE_VERTEX },
+        { 1, sizeof(gpu_instance), VK_VERTEX_INPUT_RATE_INSTANCE },
+    };
+    /* The section fill reads neither normals nor edges: they come last so
+     * that its pipeline can leave them out. */
+    static const VkVertexInputAttributeDescription attrs[7] = {
+        { TWL_LOC_POSITION, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(gpu_vertex, position) },
+        { TWL_LOC_MODEL0, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) },
+        { TWL_LOC_MODEL1, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 16 },
+        { TWL_LOC_MODEL2, 1, VK_FORMAT_R32G32B32A32_SFLOAT, offsetof(gpu_instance, model) + 32 },
+        { TWL_LOC_INST, 1, VK_FORMAT_R32G32B32A32_UINT, offsetof(gpu_instance, color) },
+        { TWL_LOC_NORMAL, 0, VK_FORMAT_R8G8B8A8_SNORM, offsetof(gpu_vertex, normal) },
+        { TWL_LOC_EDGE, 0, VK_FORMAT_R8G8B8A8_UNORM, offsetof(gpu_vertex, edge) },
+    };
+    int faded = v == V_FADED || v == V_FADED_CLIP;
+    const VkColorComponentFlags rgba = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
+                                       VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
+    VkPipelineColorBlendAttachmentState blend[2] = {
+        { VK_FALSE, 0, 0, 0, 0, 0, 0, rgba },
+        { VK_FALSE, 0, 0, 0, 0, 0, 0, VK_COLOR_COMPONENT_R_BIT },
+    };
+    if (faded) {
+        /* Faded (x-ray) elements blend over what is behind them and leave
+         * the id buffer alone, so what shows through stays pickable. */
+        blend[0] = (VkPipelineColorBlendAttachmentState){
+            VK_TRUE, VK_BLEND_FACTOR_SRC_ALPHA, VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD,
+            VK_BLEND_FACTOR_ONE, VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, VK_BLEND_OP_ADD, rgba
+        };
+    }
+    if (faded || v == V_LEGEND) blend[1].colorWriteMask = 0;
+    twr_pipeline_desc desc = {
+        .vs = vs,
+        .fs = fs,
+        .bindings = bindings,
+        .binding_count = v == V_LEGEND ? 0u : 2u,
+        .attrs = attrs,
+        .attr_count = v == V_LEGEND ? 0u : v == V_CAPS ? 5u : no_edges ? 6u : 7u,
+        /* The section fill draws exactly the back faces: where the cut
+         * opened an element, its inside shows. */
+        .cull = v == V_CAPS ? VK_CULL_MODE_FRONT_BIT : v == V_LEGEND ? VK_CULL_MODE_NONE : VK_CULL_MODE_BACK_BIT,
+        .depth_test = v == V_LEGEND ? VK_FALSE : VK_TRUE,
+        .depth_write = (faded || v == V_LEGEND) ? VK_FALSE : VK_TRUE,
+        .blend = blend,
+        .blend_count = 2,
+        .layout = r->pl_scene,
+        .render_pass = r->rp_scene,
+    };
+    return twr_graphics_pipeline(r, &desc, out);
 }
 
 enum {

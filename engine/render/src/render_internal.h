@@ -260,6 +260,26 @@ tw_status twr_wait_frame(tw_render *r, int64_t frame);
 tw_status twr_pipelines_create(tw_render *r);
 void twr_pipelines_destroy(tw_render *r);
 tw_status twr_shader_module(tw_render *r, const uint32_t *code, size_t size, VkShaderModule *out);
+/* What differs between the renderer's graphics pipelines (scene, overlay,
+ * bench baseline). What they share is fixed by twr_graphics_pipeline: one
+ * vertex and one fragment stage ("main"), triangle lists, filled polygons,
+ * counter-clockwise front faces, one sample, LESS_OR_EQUAL depth when
+ * tested, and a dynamic viewport and scissor so one pipeline serves targets
+ * of any size. */
+typedef struct twr_pipeline_desc {
+    VkShaderModule vs, fs;
+    const VkVertexInputBindingDescription *bindings;
+    uint32_t binding_count;
+    const VkVertexInputAttributeDescription *attrs;
+    uint32_t attr_count;
+    VkCullModeFlags cull;
+    VkBool32 depth_test, depth_write;
+    const VkPipelineColorBlendAttachmentState *blend; /* one per colour attachment */
+    uint32_t blend_count;
+    VkPipelineLayout layout;
+    VkRenderPass render_pass;
+} twr_pipeline_desc;
+tw_status twr_graphics_pipeline(tw_render *r, const twr_pipeline_desc *desc, VkPipeline *out);
 extern const uint32_t twr_spv_bench_vert[], twr_spv_bench_frag[];
 extern const size_t twr_spv_bench_vert_size, twr_spv_bench_frag_size;
 
