@@ -95,6 +95,11 @@ const bj_member *bj_find(const bj_member *m, uint32_t count, const char *key);
 size_t bj_unescape(const char *s, size_t n, char *out, size_t cap);
 /* The text of a string member, unescaped into scratch when needed. false when it does not fit. */
 bool bj_string(const bj_member *m, char *scratch, size_t cap, const char **s, size_t *n);
+/* A number member's value; false for another type or a number out of range. */
+bool bj_number(const bj_member *m, double *v);
+/* A sample value: a number, true/false (1/0), or a string holding a number
+ * (scratch as for bj_string). false when it is none of these. */
+bool bj_value(const bj_member *m, char *scratch, size_t cap, double *v);
 
 /* ---- SenML records (senml.c) ------------------------------------------------- */
 

@@ -261,11 +261,6 @@ static bool scan_record(json_reader *r, const char *obj, size_t len, uint32_t *c
     return false;
 }
 
-static bool member_number(const bj_member *m, double *v)
-{
-    return m->type == BJ_NUMBER && bind_parse_number(m->val, m->val_len, false, v);
-}
-
 static tw_status intern_name(json_reader *r, const char *a, size_t al, const char *b, size_t bl, uint32_t *id,
                              bool *ok)
 {
@@ -314,7 +309,7 @@ static tw_status jsonl_record(json_reader *r, const char *obj, size_t len, tw_bi
     bool tok = false;
     if (mt && mt->type == BJ_NUMBER) {
         double v;
-        if (member_number(mt, &v)) {
+        if (bj_number(mt, &v)) {
             t = r->time_format == TW_BIND_TIME_ISO8601 ? NAN : bind_epoch_scaled(v, r->time_format);
             tok = isfinite(t);
         }
@@ -338,20 +333,7 @@ static tw_status jsonl_record(json_reader *r, const char *obj, size_t len, tw_bi
     const bj_member *mv = bj_find(m, n, r->k_value);
     double v = 0;
     bool vok = false;
-    if (mv) {
-        switch (mv->type) {
-        case BJ_NUMBER: vok = member_number(mv, &v); break;
-        case BJ_TRUE: v = 1.0; vok = true; break;
-        case BJ_FALSE: v = 0.0; vok = true; break;
-        case BJ_STRING: {
-            const char *vs;
-            size_t vl;
-            vok = bj_string(mv, r->scratch, sizeof r->scratch, &vs, &vl) && bind_parse_number(vs, vl, false, &v);
-            break;
-        }
-        default: break;
-        }
-    }
+    if (mv) vok = bj_value(mv, r->scratch, sizeof r->scratch, &v);
     if (!vok) {
         bind_sample_malformed(out, TW_BIND_REJECT_VALUE, sensor, t, line);
         if (mv) {

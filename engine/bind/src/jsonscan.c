@@ -370,3 +370,23 @@ bool bj_string(const bj_member *m, char *scratch, size_t cap, const char **s, si
     *n = l;
     return true;
 }
+
+bool bj_number(const bj_member *m, double *v)
+{
+    return m->type == BJ_NUMBER && bind_parse_number(m->val, m->val_len, false, v);
+}
+
+bool bj_value(const bj_member *m, char *scratch, size_t cap, double *v)
+{
+    switch (m->type) {
+    case BJ_NUMBER: return bj_number(m, v);
+    case BJ_TRUE: *v = 1.0; return true;
+    case BJ_FALSE: *v = 0.0; return true;
+    case BJ_STRING: {
+        const char *s;
+        size_t n;
+        return bj_string(m, scratch, cap, &s, &n) && bind_parse_number(s, n, false, v);
+    }
+    default: return false;
+    }
+}

@@ -164,11 +164,6 @@ static tw_status decode_number(message *m, const char *p, size_t n)
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
-static bool member_number(const bj_member *mb, double *v)
-{
-    return mb->type == BJ_NUMBER && bind_parse_number(mb->val, mb->val_len, false, v);
-}
-
 /* Scans one object; on a syntax error reports it and emits a malformed sample. */
 static tw_status scan(message *m, const char *obj, size_t len, uint32_t *count, bool *ok)
 {
@@ -212,7 +207,7 @@ static tw_status json_record(message *m, uint32_t n)
         bool tok = false;
         if (mt->type == BJ_NUMBER) {
             double v;
-            if (member_number(mt, &v) && d->time_format != TW_BIND_TIME_ISO8601) {
+            if (bj_number(mt, &v) && d->time_format != TW_BIND_TIME_ISO8601) {
                 t = bind_epoch_scaled(v, d->time_format);
                 tok = isfinite(t);
             }
@@ -231,20 +226,7 @@ static tw_status json_record(message *m, uint32_t n)
     const bj_member *mv = bj_find(mb, n, d->k_value);
     double v = 0.0;
     bool vok = false;
-    if (mv) {
-        switch (mv->type) {
-        case BJ_NUMBER: vok = member_number(mv, &v); break;
-        case BJ_TRUE: v = 1.0; vok = true; break;
-        case BJ_FALSE: v = 0.0; vok = true; break;
-        case BJ_STRING: {
-            const char *vs;
-            size_t vl;
-            vok = bj_string(mv, d->scratch, sizeof d->scratch, &vs, &vl) && bind_parse_number(vs, vl, false, &v);
-            break;
-        }
-        default: break;
-        }
-    }
+    if (mv) vok = bj_value(mv, d->scratch, sizeof d->scratch, &v);
     if (!vok) {
         if (mv) {
             quote_text(q, sizeof q, mv->val, mv->val_len);

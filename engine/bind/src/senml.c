@@ -11,11 +11,6 @@
 
 #include "bind_internal.h"
 
-static bool member_number(const bj_member *m, double *v)
-{
-    return m->type == BJ_NUMBER && bind_parse_number(m->val, m->val_len, false, v);
-}
-
 void bind_senml_base_reset(bind_senml_base *b)
 {
     b->bn_len = 0;
@@ -84,7 +79,7 @@ void bind_senml_record_read(const bj_member *members, uint32_t n, bind_senml_bas
             problem = "vs and vd must be strings", why = TW_BIND_REJECT_VALUE;
     }
     double num;
-    if (!problem && bver && (!member_number(bver, &num) || num > 10))
+    if (!problem && bver && (!bj_number(bver, &num) || num > 10))
         problem = "an unsupported SenML version (bver above 10)";
     if (problem) {
         reject(rec, problem, why);
@@ -104,8 +99,8 @@ void bind_senml_record_read(const bj_member *members, uint32_t n, bind_senml_bas
         memcpy(base->bn, s, l);
         base->bn_len = l;
     }
-    if (bt && member_number(bt, &num)) base->bt = num;
-    if (bv && member_number(bv, &num)) base->bv = num;
+    if (bt && bj_number(bt, &num)) base->bt = num;
+    if (bv && bj_number(bv, &num)) base->bv = num;
     if (bu) {
         const char *s;
         size_t l;
@@ -131,7 +126,7 @@ void bind_senml_record_read(const bj_member *members, uint32_t n, bind_senml_bas
     }
     /* bt + t; whether it is relative to now is the caller's business. */
     rec->time = base->bt;
-    if (t && member_number(t, &num)) rec->time += num;
+    if (t && bj_number(t, &num)) rec->time += num;
     rec->unit = base->bu;
     if (u) {
         const char *s;
@@ -143,7 +138,7 @@ void bind_senml_record_read(const bj_member *members, uint32_t n, bind_senml_bas
         rec->kind = BIND_SENML_OTHER;
     else if (!v)
         rec->kind = BIND_SENML_MISSING;
-    else if (!member_number(v, &num))
+    else if (!bj_number(v, &num))
         rec->kind = BIND_SENML_UNREADABLE;
     else {
         rec->kind = BIND_SENML_NUMBER;
