@@ -28,10 +28,6 @@
 #define TWL_FLAG_STALE 4u
 #define TWL_FLAG_FADED 8u
 #define TWL_FLAG_VALUE 16u
-/* Set by the renderer (no public bit): the element is too small on screen
- * for an outline (level of detail), for the passes that draw it with an
- * edge-capable variant (section, stale, faded). */
-#define TWL_FLAG_NO_OUTLINE 0x80000000u
 
 /* Faded (x-ray) elements are drawn at this opacity. */
 #define TWL_FADED_ALPHA 0.22
@@ -66,6 +62,11 @@
     TWL_VEC4_ARRAY(colormap, TWL_COLORMAP_N) /* sRGB-encoded samples at k/16 */
 
 #define TWL_FRAME_VEC4_COUNT (4 + 11 + TWL_COLORMAP_N)
+
+/* The scene pass's push constants, per draw: no_outline != 0 draws the
+ * instances without outlines (too small on screen for one: the level of
+ * detail), for the variants that can draw them (section, stale, faded). */
+#define TWL_DRAW_FIELDS TWL_UVEC4(draw)
 
 /* The bare benchmark pass: one push constant block. */
 #define TWL_BENCH_FIELDS TWL_MAT4(view_proj)

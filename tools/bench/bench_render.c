@@ -391,12 +391,22 @@ done:
 int bench_render(int argc, char **argv)
 {
     int quick = 0;
+    const char *only = NULL; /* one line, by the name after "render." */
+    static const char *const names[] = { "cubes_10k", "cubes_100k", "office", "upload_100k", "steady_alloc" };
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) quick = 1;
-        else {
-            fprintf(stderr, "usage: twin bench render [--quick]\n");
-            return 2;
+        if (!strcmp(argv[i], "--quick")) {
+            quick = 1;
+            continue;
         }
+        if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            only = argv[++i];
+            int known = 0;
+            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) known |= !strcmp(only, names[k]);
+            if (known) continue;
+        }
+        fprintf(stderr, "usage: twin bench render [--quick] [--only cubes_10k|cubes_100k|office|upload_100k|"
+                        "steady_alloc]\n");
+        return 2;
     }
     tw_log log = { 0 };
     tw_log_set_level(&log, TW_LOG_WARN);
@@ -412,11 +422,13 @@ int bench_render(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    rc |= bench_cubes(r, 10000, quick ? 5 : 40, "render.cubes_10k");
-    if (!quick) rc |= bench_cubes(r, 100000, 10, "render.cubes_100k");
-    rc |= bench_office(r, quick ? 5 : 40);
-    rc |= bench_upload(r, 100000, quick ? 3 : 15);
-    rc |= bench_steady(r, quick ? 20 : 100);
+#define WANT(name) (!only || !strcmp(only, name))
+    if (WANT("cubes_10k")) rc |= bench_cubes(r, 10000, quick ? 5 : 40, "render.cubes_10k");
+    if (!quick && WANT("cubes_100k")) rc |= bench_cubes(r, 100000, 10, "render.cubes_100k");
+    if (WANT("office")) rc |= bench_office(r, quick ? 5 : 40);
+    if (WANT("upload_100k")) rc |= bench_upload(r, 100000, quick ? 3 : 15);
+    if (WANT("steady_alloc")) rc |= bench_steady(r, quick ? 20 : 100);
+#undef WANT
     tw_render_free(r);
     return rc ? 1 : 0;
 }

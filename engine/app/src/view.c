@@ -157,6 +157,8 @@ struct tw_view {
 
     view_item *items;
     tw_render_instance *inst;
+    uint32_t *inst_version;  /* per item: bumped whenever its instance changes (retained drawing) */
+    uint64_t list_id;        /* the renderer's identity of inst[], new at every rescan */
     uint8_t *alarm;          /* per item, this build */
     size_t item_cap;
     uint32_t item_count;
@@ -495,10 +497,11 @@ static tw_status item_push(tw_view *v, tw_entity e, item_kind kind, tw_render_me
 {
     if (v->item_count == v->item_cap) {
         size_t cap = v->item_cap ? v->item_cap + v->item_cap / 2 : 256;
-        grow_spec arrs[3] = { { (void **)&v->items, sizeof *v->items },
+        grow_spec arrs[4] = { { (void **)&v->items, sizeof *v->items },
                               { (void **)&v->inst, sizeof *v->inst },
-                              { (void **)&v->alarm, sizeof *v->alarm } };
-        if (grow_together(v, arrs, 3, v->item_cap, cap)) return TW_ERR_NOMEM;
+                              { (void **)&v->alarm, sizeof *v->alarm },
+                              { (void **)&v->inst_version, sizeof *v->inst_version } };
+        if (grow_together(v, arrs, 4, v->item_cap, cap)) return TW_ERR_NOMEM;
         v->item_cap = cap;
     }
     uint32_t i = v->item_count++;
@@ -513,6 +516,7 @@ static tw_status item_push(tw_view *v, tw_entity e, item_kind kind, tw_render_me
     it->storey_z = s ? s->elevation : 0.0f;
     tw_render_instance *in = &v->inst[i];
     memset(in, 0, sizeof *in);
+    v->inst_version[i] = 0;
     in->mesh = mesh;
     identity(in->transform);
     set_rgb(in->color, color);
@@ -1019,6 +1023,8 @@ static tw_status rescan(tw_view *v)
     v->dirty = 0;
     v->sel_valid = 0;
     v->full_valid = 0;
+    /* Items moved: to the renderer, a list it has not drawn. */
+    v->list_id = tw_render_list_id(v->r);
     return TW_OK;
 }
 
@@ -1178,6 +1184,7 @@ static uint32_t item_update(tw_view *v, uint32_t i, const build_ctx *bc)
 {
     view_item *it = &v->items[i];
     tw_render_instance *in = &v->inst[i];
+    const tw_render_instance before = *in;
     const tw_view_style *style = bc->style;
     uint32_t flags = 0;
     tw_entity storey = it->storey;
@@ -1233,6 +1240,8 @@ static uint32_t item_update(tw_view *v, uint32_t i, const build_ctx *bc)
     if (it->selected) flags |= TW_RENDER_INST_SELECTED;
     if (style->quality && style->quality(style->quality_user, it->e) == 3) flags |= TW_RENDER_INST_STALE;
     in->flags = flags;
+    /* Only a real change costs the renderer an upload. */
+    if (memcmp(&before, in, sizeof before) != 0) v->inst_version[i]++;
     return (flags & TW_RENDER_INST_HIDDEN) ? 0u : it->tris;
 }
 
@@ -1326,6 +1335,8 @@ tw_status tw_view_build(tw_view *v, const tw_view_style *style, double alpha, do
 
     dl->instances = v->inst;
     dl->instance_count = v->item_count;
+    dl->list_id = v->list_id;
+    dl->instance_versions = v->inst_version;
     dl->time = time_s;
     memset(&dl->colorby, 0, sizeof dl->colorby);
     if (bc.colour) {
@@ -1447,6 +1458,7 @@ void tw_view_free(tw_view *v)
     tw_free(a, v->items, v->item_cap * sizeof *v->items);
     tw_free(a, v->inst, v->item_cap * sizeof *v->inst);
     tw_free(a, v->alarm, v->item_cap * sizeof *v->alarm);
+    tw_free(a, v->inst_version, v->item_cap * sizeof *v->inst_version);
     tw_free(a, v->doors, v->door_cap * sizeof *v->doors);
     tw_free(a, v->door_recs, v->door_rec_cap * sizeof *v->door_recs);
     tw_free(a, v->openings, v->opening_cap * sizeof *v->openings);

@@ -289,6 +289,7 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
     size_t px_size = (size_t)w * h * 4;
     tw_render_instance *inst = tw_calloc(&r->alloc, n, sizeof *inst);
     float *offsets = tw_calloc(&r->alloc, n, 4 * sizeof(float));
+    uint32_t *versions = tw_calloc(&r->alloc, n, sizeof *versions);
     uint8_t *pixels = tw_alloc(&r->alloc, px_size);
     double *te = tw_calloc(&r->alloc, frames, sizeof(double));
     double *tb = tw_calloc(&r->alloc, frames, sizeof(double));
@@ -297,7 +298,7 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
     double *ta = tw_calloc(&r->alloc, frames, sizeof(double));
     baseline b;
     memset(&b, 0, sizeof b);
-    if (!inst || !offsets || !pixels || !te || !tb || !tc || !tn || !ta) {
+    if (!inst || !offsets || !versions || !pixels || !te || !tb || !tc || !tn || !ta) {
         st = TW_ERR_NOMEM;
         goto done;
     }
@@ -317,7 +318,9 @@ tw_status tw_render_bench_run(tw_render *r, const tw_render_bench_desc *desc, tw
         inst[k].pick_id = k + 1;
         memcpy(&offsets[4 * k], p, 3 * sizeof(float));
     }
-    tw_render_drawlist dl = { .instances = inst, .instance_count = n };
+    /* The cubes never change: a retained list whose versions stay 0. */
+    tw_render_drawlist dl = { .instances = inst, .instance_count = n, .list_id = tw_render_list_id(r),
+                              .instance_versions = versions };
     float span = 1.5f * (float)(side - 1) + 0.5f;
     tw_render_camera_fit(&dl.camera, (float[3]){ -0.5f, -0.5f, 0.0f }, (float[3]){ span, span, 1.0f },
                          (float)w / (float)h, -60.0f, 35.0f);
@@ -378,6 +381,7 @@ done:
     tw_render_mesh_destroy(r, cube);
     tw_free(&r->alloc, inst, (size_t)n * sizeof *inst);
     tw_free(&r->alloc, offsets, (size_t)n * 4 * sizeof(float));
+    tw_free(&r->alloc, versions, (size_t)n * sizeof *versions);
     tw_free(&r->alloc, pixels, px_size);
     tw_free(&r->alloc, te, (size_t)frames * sizeof(double));
     tw_free(&r->alloc, ta, (size_t)frames * sizeof(double));

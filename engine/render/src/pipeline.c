@@ -154,10 +154,13 @@ static tw_status create_layouts(tw_render *r)
     tw_status st = twr_vk_status(r, r->vk.d.vkCreateDescriptorSetLayout(r->device, &ci, NULL, &r->dsl_frame),
                                  "vkCreateDescriptorSetLayout");
     if (st != TW_OK) return st;
+    VkPushConstantRange draw = { VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(gpu_draw) };
     VkPipelineLayoutCreateInfo pci = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
         .setLayoutCount = 1,
         .pSetLayouts = &r->dsl_frame,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &draw,
     };
     st = twr_vk_status(r, r->vk.d.vkCreatePipelineLayout(r->device, &pci, NULL, &r->pl_scene),
                        "vkCreatePipelineLayout");

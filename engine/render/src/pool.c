@@ -63,6 +63,7 @@ uint32_t twr_pool_alloc(rpool *p, const tw_allocator *a)
         slot = p->used++;
     }
     p->alive[slot] = 1;
+    p->version++;
     memset(twr_pool_item(p, slot), 0, p->item_size);
     return ((uint32_t)p->gen[slot] << POOL_SLOT_BITS) | (slot + 1);
 }
@@ -82,6 +83,7 @@ void twr_pool_free(rpool *p, uint32_t id)
     if (s < 0) return;
     uint32_t slot = (uint32_t)s;
     p->alive[slot] = 0;
+    p->version++;
     p->gen[slot] = (uint16_t)((p->gen[slot] & POOL_GEN_MASK) + 1);
     if (p->gen[slot] > POOL_GEN_MASK) p->gen[slot] = 1;
     /* free_slots has room for every slot, so this never overflows. */

@@ -616,7 +616,11 @@ static tw_status slots_create(tw_render *r)
         if (st != TW_OK) return st;
         s->instance_cap = r->initial_instances;
         st = twr_buffer_create(r, (VkDeviceSize)s->instance_cap * sizeof(gpu_instance),
-                               VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, MEM_UPLOAD, &s->instances);
+                               VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, MEM_DEVICE,
+                               &s->instances);
+        if (st != TW_OK) return st;
+        st = twr_buffer_create(r, (VkDeviceSize)s->instance_cap * sizeof(gpu_instance), VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                               MEM_UPLOAD, &s->staging);
         if (st != TW_OK) return st;
         VkDescriptorSetAllocateInfo dai = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
@@ -720,9 +724,11 @@ void tw_render_free(tw_render *r)
         twr_overlay_fini(r);
         twr_meshes_fini(r);
         twr_run_deletions(r, 1);
+        twr_instances_fini(r);
         for (int k = 0; k < TW_RENDER_FRAMES_IN_FLIGHT; k++) {
             frame_slot *s = &r->slots[k];
             twr_buffer_destroy(r, &s->instances);
+            twr_buffer_destroy(r, &s->staging);
             twr_buffer_destroy(r, &s->uniforms);
             if (s->fence) r->vk.d.vkDestroyFence(r->device, s->fence, NULL);
             if (s->pool) r->vk.d.vkDestroyCommandPool(r->device, s->pool, NULL);
@@ -738,8 +744,6 @@ void tw_render_free(tw_render *r)
     if (r->instance) r->vk.i.vkDestroyInstance(r->instance, NULL);
     tw_vk_close(&r->vk);
     tw_free(&r->alloc, r->dels, (size_t)r->del_cap * sizeof *r->dels);
-    tw_free(&r->alloc, r->runs, (size_t)r->run_cap * sizeof *r->runs);
-    tw_free(&r->alloc, r->fade, (size_t)r->fade_cap * sizeof *r->fade);
     tw_free(&r->alloc, r->vfree.items, (size_t)r->vfree.cap * sizeof(range));
     tw_free(&r->alloc, r->ifree.items, (size_t)r->ifree.cap * sizeof(range));
     twr_pool_fini(&r->meshes, &r->alloc);

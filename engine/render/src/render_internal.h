@@ -32,6 +32,7 @@ typedef struct rpool {
     uint32_t free_count;
     uint32_t used;           /* slots ever handed out (high-water mark) */
     uint32_t cap;
+    uint32_t version;        /* changes whenever an id is made or freed */
 } rpool;
 
 void twr_pool_init(rpool *p, size_t item_size);
@@ -92,8 +93,9 @@ typedef struct frame_slot {
     VkCommandBuffer cmd;
     VkFence fence;
     int in_flight;           /* submitted and not yet waited for */
-    gpu_buffer instances;    /* this frame's segment of the instance ring */
-    uint32_t instance_cap;
+    gpu_buffer instances;    /* device: this frame's instances in drawing order, gathered from the records */
+    gpu_buffer staging;      /* host: this frame's rewritten records on their way (instances.c) */
+    uint32_t instance_cap;   /* of both, in instances */
     gpu_buffer uniforms;
     VkDescriptorSet set;
     /* overlay.c: this frame's overlay pixels on their way to the GPU, and
@@ -148,17 +150,69 @@ typedef struct twr_fade_key {
     uint32_t mesh_slot;
 } twr_fade_key;
 
-/* A run of instances of one mesh in the ring: up to two instanced draws,
- * the outlined ones (first, count) and those too small on screen for an
- * outline (plain_first, plain_count; opaque runs only, written from the
- * back of the ring segment). */
+/* A run of instances of one mesh in this frame's instance buffer: up to
+ * two instanced draws, the outlined ones (first, count) and those too small
+ * on screen for an outline (plain_first, plain_count). */
 typedef struct draw_run {
     uint32_t mesh_slot;
     uint32_t first, count;
     uint32_t plain_first, plain_count;
 } draw_run;
 
+/* A run of one mesh in the opaque or the stale list. */
+typedef struct twr_src_run {
+    uint32_t mesh_slot, first, count;
+} twr_src_run;
+
+/* The instance records kept across frames, and what they were written
+ * from (instances.c). */
+typedef struct twr_instances {
+    gpu_buffer records;      /* device: one gpu_instance per draw-list index */
+    uint32_t records_cap;
+    uint64_t next_list_id;   /* tw_render_list_id */
+
+    /* What the records hold. valid: they were written from draw list
+     * list_id of `count` instances, with meshes at mesh_version and the
+     * colour state (map, vmin, vscale). */
+    int valid;
+    uint64_t list_id;
+    uint32_t count;
+    uint32_t mesh_version;
+    int map;
+    float vmin, vscale;
+
+    /* Per instance (cap of each). */
+    uint32_t cap;
+    uint32_t *versions;      /* the draw list's version each record was written at */
+    uint64_t *cls;           /* mesh id << 32 | class (instances.c) */
+    float (*summary)[4];     /* world centre of the bounding box, squared size */
+    uint32_t *stamp;         /* == stamp_now: already in rewrite[] this frame */
+    uint32_t stamp_now;
+    uint32_t *rewrite;       /* this frame's records to rewrite */
+    uint32_t *opaque, *stale, *faded, *valued, *alarm; /* instance indices by list */
+    uint32_t n_opaque, n_stale, n_faded, n_valued, n_alarm, n_dead;
+    twr_src_run *src_runs;   /* opaque runs, then stale runs */
+    uint32_t n_oruns, n_sruns;
+    VkBufferCopy *copies;    /* staging → records, this frame */
+    uint32_t *order;         /* this frame's record indices: outlined from the front, plain from the back */
+    VkBufferCopy *gathers;   /* records → the slot's instance buffer, in drawing order */
+    draw_run *runs;          /* this frame's: opaque, stale, faded */
+    struct twr_fade_key *fade;
+} twr_instances;
+
+/* What twr_instances_prepare leaves for recording. */
+typedef struct twr_instance_frame {
+    uint32_t opaque_runs, stale_runs, faded_runs; /* in r->inst.runs, in that order */
+    uint32_t copy_count;     /* regions in r->inst.copies */
+    uint32_t gather_count;   /* regions in r->inst.gathers */
+    uint32_t records_written;
+    int full;                /* every record was written */
+    uint32_t drawn, skipped, outlined;
+    float vmin, vmax;        /* the colour range used */
+} twr_instance_frame;
+
 typedef struct gpu_frame { TWL_FRAME_FIELDS; } gpu_frame;
+typedef struct gpu_draw { TWL_DRAW_FIELDS; } gpu_draw;
 
 struct tw_render {
     tw_allocator user_alloc;
@@ -212,12 +266,8 @@ struct tw_render {
 
     rpool targets;
 
-    /* per-frame scratch, grown when a draw list outgrows it and kept */
-    draw_run *runs;          /* opaque runs, then faded runs */
-    uint32_t run_cap;
-    struct twr_fade_key *fade;  /* faded instances from the front (sorted back to front each
-                                 * frame), stale opaque ones from the back */
-    uint32_t fade_cap;
+    /* the instance records and each frame's drawing order (instances.c) */
+    twr_instances inst;
 
     deletion *dels;
     uint32_t del_count, del_cap;
@@ -255,6 +305,16 @@ tw_status twr_once_submit(tw_render *r);
 tw_status twr_staging_reserve(tw_render *r, VkDeviceSize size);
 /* Waits for the frame slot that last drew frame index `frame`. */
 tw_status twr_wait_frame(tw_render *r, int64_t frame);
+
+/* instances.c. Host side, before recording: the records that changed into
+ * the slot's staging buffer, this frame's drawing order as copy regions
+ * from the records into the slot's instance buffer, and the draws. */
+tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_drawlist *dl, uint32_t height,
+                                twr_instance_frame *out);
+/* Outside the render pass: staging → records → the slot's instance buffer, between barriers. */
+void twr_instances_record_upload(tw_render *r, frame_slot *s, VkCommandBuffer cmd, const twr_instance_frame *f);
+void twr_instances_fini(tw_render *r);
+extern const uint8_t twr_select_srgb[3], twr_alarm_srgb[3]; /* sRGB */
 
 /* pipeline.c */
 tw_status twr_pipelines_create(tw_render *r);

@@ -284,12 +284,23 @@ typedef struct tw_render_instance {
 
 /* One frame's input. Consecutive instances of the same mesh become one
  * instanced draw, so a list grouped by mesh (a loop over one kind of
- * entity) draws fastest; any order gives the same picture. */
+ * entity) draws fastest; any order gives the same picture.
+ *
+ * Retained drawing (optional): the renderer keeps every instance's GPU
+ * record between frames. A draw list with a list_id (from
+ * tw_render_list_id) and instance_versions promises that an instance whose
+ * version is the same as when the renderer last drew that list is
+ * byte-identical to what it was then; only instances whose version moved
+ * are uploaded again (a counter bumped on every change is the usual
+ * version). Without them, every instance is uploaded every frame. A list
+ * whose order or length changes takes a new list_id. */
 typedef struct tw_render_drawlist {
     tw_render_camera camera;
     tw_render_lights lights;
     const tw_render_instance *instances;
     uint32_t instance_count;
+    uint64_t list_id;                  /* 0: no retained drawing */
+    const uint32_t *instance_versions; /* instance_count of them, or NULL */
     tw_render_colorby colorby;
     tw_render_section section;
     double time;                 /* s, drives the alarm pulse (sim or wall time) */
@@ -305,11 +316,15 @@ typedef struct tw_render_frame_stats {
     uint32_t instances_skipped;  /* stale/zero mesh handles (each also counted in invalid_handles) */
     uint32_t draw_calls;
     uint32_t instances_outlined; /* drawn with element outlines (level of detail, selection) */
+    uint32_t records_uploaded;   /* instance records written this frame (retained drawing: those that changed) */
     float value_min, value_max;  /* the colormap range used (for legend labels) */
     float legend_rect[4];        /* where the bar was drawn, pixels */
     double cpu_ms;               /* CPU time in tw_render_frame, excluding the wait for a free frame slot */
     int presented;               /* a window target's frame was presented (0: offscreen, or skipped) */
 } tw_render_frame_stats;
+
+/* A fresh, non-zero identity for a retained draw list (see tw_render_drawlist). */
+uint64_t tw_render_list_id(tw_render *r);
 
 /* Draws one frame into the target. Returns once the work is submitted; the
  * readback, pick and save calls wait for it. stats may be NULL. Instances
