@@ -743,6 +743,152 @@ TEST(render_stale_handles_are_detected)
     ctx_fini(&c);
 }
 
+/* ---- retained drawing ------------------------------------------------------------------ */
+
+/* A scene of a few hundred instances that changes step by step: moves,
+ * colours, values that move the automatic colour range, elements turning
+ * stale, faded, hidden and back, alarms, a selection, a mesh made and then
+ * destroyed under an instance, the camera moving. */
+enum { RET_N = 240, RET_STEPS = 9 };
+typedef struct retained_scene {
+    tw_render_mesh cube, slab, extra;
+    tw_render_instance inst[RET_N];
+    uint32_t versions[RET_N];
+    tw_render_drawlist dl;
+} retained_scene;
+
+static void retained_setup(tw_render *r, retained_scene *s, uint64_t list_id)
+{
+    memset(s, 0, sizeof *s);
+    s->cube = unit_cube(r);
+    s->slab = make_box_mesh(r, (float[3]){ -1.0f, -1.0f, 0.0f }, (float[3]){ 1.0f, 1.0f, 0.2f });
+    for (uint32_t k = 0; k < RET_N; k++) {
+        /* Grouped by mesh, as a loop over one kind of entity gives. */
+        tw_render_mesh m = k < 160 ? s->cube : s->slab;
+        float x = (float)(k % 16) * 1.3f, y = (float)(k / 16) * 1.3f, size = 0.4f + 0.05f * (float)(k % 7);
+        set_inst(&s->inst[k], m, x, y, 0.5f, 0.1f * (float)(k % 5), size, size, size, (uint8_t)(60 + k % 150),
+                 (uint8_t)(200 - k % 120), 120, k + 1);
+        if (k % 3 == 0) {
+            s->inst[k].flags |= TW_RENDER_INST_VALUE;
+            s->inst[k].value = (float)(k % 23);
+        }
+    }
+    s->inst[5].flags |= TW_RENDER_INST_STALE;
+    s->inst[6].flags |= TW_RENDER_INST_STALE;
+    s->inst[170].flags |= TW_RENDER_INST_FADED;
+    s->inst[171].flags |= TW_RENDER_INST_FADED;
+    s->inst[12].flags |= TW_RENDER_INST_ALARM;
+    s->inst[30].flags |= TW_RENDER_INST_HIDDEN;
+    memset(&s->dl, 0, sizeof s->dl);
+    s->dl.camera = (tw_render_camera){ .eye = { -6.0f, -10.0f, 14.0f }, .target = { 10.0f, 9.0f, 0.0f }, .fov_y = 45.0f };
+    s->dl.instances = s->inst;
+    s->dl.instance_count = RET_N;
+    s->dl.colorby = (tw_render_colorby){ .colormap = TW_RENDER_COLORMAP_TURBO };
+    s->dl.list_id = list_id;
+    s->dl.instance_versions = list_id ? s->versions : NULL;
+}
+
+static void touch(retained_scene *s, uint32_t k) { s->versions[k]++; }
+
+/* Step `step` of the changes (the same in every run). */
+static void retained_step(tw_render *r, retained_scene *s, int step)
+{
+    tw_render_instance *in = s->inst;
+    s->dl.time = 0.13 * step; /* the alarm pulses */
+    switch (step) {
+    case 1: /* a move and a colour */
+        in[40].transform[3] += 0.7f;
+        in[41].color[0] = 250;
+        touch(s, 40);
+        touch(s, 41);
+        break;
+    case 2: /* a value beyond the range: every coloured record changes */
+        in[3].value = 60.0f;
+        touch(s, 3);
+        break;
+    case 3: /* lists change: stale to opaque, opaque to faded, hidden to shown, a new alarm */
+        in[5].flags &= ~TW_RENDER_INST_STALE;
+        in[50].flags |= TW_RENDER_INST_FADED;
+        in[30].flags &= ~TW_RENDER_INST_HIDDEN;
+        in[13].flags |= TW_RENDER_INST_ALARM;
+        touch(s, 5);
+        touch(s, 50);
+        touch(s, 30);
+        touch(s, 13);
+        break;
+    case 4: /* the camera moves: outlines change, no record does */
+        s->dl.camera.eye[0] += 9.0f;
+        s->dl.camera.eye[2] -= 5.0f;
+        break;
+    case 5: /* a new mesh under one instance */
+        s->extra = make_box_mesh(r, (float[3]){ -0.5f, -0.5f, 0.0f }, (float[3]){ 0.5f, 0.5f, 2.0f });
+        in[100].mesh = s->extra;
+        touch(s, 100);
+        break;
+    case 6: /* a selection; an alarm cleared */
+        in[70].flags |= TW_RENDER_INST_SELECTED;
+        in[12].flags &= ~TW_RENDER_INST_ALARM;
+        touch(s, 70);
+        touch(s, 12);
+        break;
+    case 7: /* the mesh destroyed under its instance, which says nothing */
+        tw_render_mesh_destroy(r, s->extra);
+        break;
+    case 8: /* nothing at all */
+        break;
+    default:
+        break;
+    }
+}
+
+TEST(render_retained_equals_full_upload)
+{
+    ctx c;
+    if (ctx_init(&c) != 0) return;
+    tw_render_target t = make_target(c.r, W, H);
+    static retained_scene s;
+    uint8_t *full = malloc((size_t)W * H * 4 * RET_STEPS), *px = malloc((size_t)W * H * 4);
+    tw_render_frame_stats fs_full[RET_STEPS], fs;
+    /* Everything uploaded every frame: the reference. */
+    retained_setup(c.r, &s, 0);
+    for (int step = 0; step < RET_STEPS; step++) {
+        retained_step(c.r, &s, step);
+        CHECK(tw_render_frame(c.r, t, &s.dl, &fs_full[step]) == TW_OK);
+        CHECK(tw_render_target_read(c.r, t, full + (size_t)step * W * H * 4, (size_t)W * H * 4) == TW_OK);
+        CHECK_EQ_INT(fs_full[step].records_uploaded, RET_N);
+    }
+    tw_render_mesh_destroy(c.r, s.cube);
+    tw_render_mesh_destroy(c.r, s.slab);
+    /* Retained: only what changed goes up, the pictures are the same. */
+    retained_setup(c.r, &s, tw_render_list_id(c.r));
+    /* Records rewritten per step: all (the first frame); the two touched
+     * and the pulsing alarm; the 79 coloured ones (the alarm is one of
+     * them); the 4 touched and the other alarm; the 2 alarms (the camera
+     * moved, no record did); the touched one and the alarms; the 2 touched
+     * and the alarm left; the alarm (the destroyed mesh changes lists, not
+     * records); the alarm. */
+    const uint32_t expect[RET_STEPS] = { RET_N, 3, 79, 5, 2, 3, 3, 1, 1 };
+    for (int step = 0; step < RET_STEPS; step++) {
+        retained_step(c.r, &s, step);
+        CHECK(tw_render_frame(c.r, t, &s.dl, &fs) == TW_OK);
+        CHECK(tw_render_target_read(c.r, t, px, (size_t)W * H * 4) == TW_OK);
+        if (memcmp(px, full + (size_t)step * W * H * 4, (size_t)W * H * 4) != 0)
+            TEST_FAIL_AT(__FILE__, __LINE__, "step %d: %zu pixels differ from a full upload", step,
+                         pixels_differ(px, full + (size_t)step * W * H * 4));
+        CHECK_EQ_INT(fs.instances_drawn, fs_full[step].instances_drawn);
+        CHECK_EQ_INT(fs.instances_outlined, fs_full[step].instances_outlined);
+        CHECK_EQ_INT(fs.instances_skipped, fs_full[step].instances_skipped);
+        CHECK_EQ_INT(fs.draw_calls, fs_full[step].draw_calls);
+        if (fs.records_uploaded != expect[step])
+            TEST_FAIL_AT(__FILE__, __LINE__, "step %d: %u records uploaded, expected %u", step, fs.records_uploaded,
+                         expect[step]);
+    }
+    CHECK_EQ_INT(fs_full[7].instances_skipped, 1);
+    free(full);
+    free(px);
+    ctx_fini(&c);
+}
+
 /* ---- memory -------------------------------------------------------------------------- */
 
 TEST(render_steady_state_frame_allocates_nothing)

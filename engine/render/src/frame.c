@@ -265,8 +265,11 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     twr_instance_frame inf;
     tw_status prep = twr_instances_prepare(r, s, dl, tg->height, &inf);
     if (prep != TW_OK) {
-        /* An acquired window image must still be submitted for: the frame
-         * goes out empty, and the error is returned after it. */
+        /* Nothing of what was prepared reaches the GPU. An acquired window
+         * image must still be submitted for: the frame goes out empty, and
+         * the error is returned after it. */
+        r->inst.valid = 0;
+        s->gathered_count = UINT32_MAX;
         if (!tg->window) return prep;
         memset(&inf, 0, sizeof inf);
     }
@@ -369,6 +372,7 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     st = twr_vk_status(r, r->vk.d.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
     if (st != TW_OK) {
         r->inst.valid = 0; /* the records' copy never ran */
+        s->gathered_count = UINT32_MAX;
         return st;
     }
 
@@ -381,6 +385,7 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
     st = twr_vk_status(r, r->vk.d.vkQueueSubmit(r->queue, 1, &si, s->fence), "vkQueueSubmit");
     if (st != TW_OK) {
         r->inst.valid = 0;
+        s->gathered_count = UINT32_MAX;
         return st;
     }
     s->in_flight = 1;

@@ -38,29 +38,44 @@
 const uint8_t twr_select_srgb[3] = { 0, 180, 255 };
 const uint8_t twr_alarm_srgb[3] = { 224, 24, 24 };
 
-/* An instance's class: its list, and the flags that make its record
- * depend on more than the instance itself. */
+/* An instance's class: its list if its mesh is live, whether it is not,
+ * and the flags that make its record depend on more than the instance. */
 enum {
     K_HIDDEN = 0,
-    K_DEAD_MESH = 1,
     K_OPAQUE = 2,
     K_STALE = 3,
     K_FADED = 4,
     K_LIST = 7,
-    K_VALUED = 8,  /* coloured by its value: rewritten when the colour range moves */
-    K_ALARM = 16,  /* pulsing: rewritten every frame */
+    K_VALUED = 8,     /* coloured by its value: rewritten when the colour range moves */
+    K_ALARM = 16,     /* pulsing: rewritten every frame */
+    K_DEAD_MESH = 32, /* its mesh handle is stale or zero: skipped */
 };
 
 static inline uint32_t mesh_slot_of(uint32_t id) { return (id & ((1u << POOL_SLOT_BITS) - 1)) - 1; }
 
-/* The class in the low bits, the mesh id in the high ones. */
-static inline uint64_t classify(const tw_render *r, const tw_render_instance *in)
+/* Whether a mesh id names a live mesh, remembered for the last id asked
+ * about (a list grouped by mesh asks about the same one in a row). */
+typedef struct mesh_check {
+    uint32_t id;
+    int live;
+} mesh_check;
+
+static inline int mesh_live(const tw_render *r, uint32_t id, mesh_check *mc)
 {
-    uint32_t flags = in->flags, id = in->mesh.id, slot = mesh_slot_of(id), k;
+    if (id != mc->id || id == 0) {
+        uint32_t slot = mesh_slot_of(id);
+        mc->id = id;
+        mc->live = slot < r->meshes.used && r->meshes.alive[slot] && r->meshes.gen[slot] == (id >> POOL_SLOT_BITS);
+    }
+    return mc->live;
+}
+
+/* The class in the low bits, the mesh id in the high ones. */
+static inline uint64_t classify(const tw_render *r, const tw_render_instance *in, mesh_check *mc)
+{
+    uint32_t flags = in->flags, id = in->mesh.id, k;
     if (flags & TW_RENDER_INST_HIDDEN)
         k = K_HIDDEN;
-    else if (slot >= r->meshes.used || !r->meshes.alive[slot] || r->meshes.gen[slot] != (id >> POOL_SLOT_BITS))
-        k = K_DEAD_MESH;
     else if (flags & TW_RENDER_INST_FADED)
         k = K_FADED;
     else if (flags & TW_RENDER_INST_STALE)
@@ -69,6 +84,7 @@ static inline uint64_t classify(const tw_render *r, const tw_render_instance *in
         k = K_OPAQUE;
     if ((flags & (TW_RENDER_INST_VALUE | TW_RENDER_INST_HIDDEN)) == TW_RENDER_INST_VALUE) k |= K_VALUED;
     if (flags & TW_RENDER_INST_ALARM) k |= K_ALARM;
+    if ((k & K_LIST) != K_HIDDEN && !mesh_live(r, id, mc)) k |= K_DEAD_MESH;
     return (uint64_t)id << 32 | k;
 }
 
@@ -77,7 +93,7 @@ static inline uint64_t classify(const tw_render *r, const tw_render_instance *in
 /* What turns an instance's colour into the colour it shows. */
 typedef struct shade {
     int map;                 /* -1: no colormap, else 0 viridis, 1 turbo */
-    float vmin, vscale;      /* t = (value - vmin) * vscale */
+    float vmin, vmax, vscale; /* t = (value - vmin) * vscale */
     float alarm_mix;         /* how far alarm red replaces the colour now */
     float select[3], alarm[3];
 } shade;
@@ -141,33 +157,13 @@ static inline void write_record(const tw_render *r, const shade *sh, gpu_instanc
     g->flags = flags;
 }
 
-/* The colour state of this frame; *vmin and *vmax get the range used. */
-static void shade_of(const tw_render *r, const twr_instances *c, const tw_render_drawlist *dl, shade *sh,
-                     float *vmin_out, float *vmax_out)
+/* The colour state of this frame, all but an automatic colour range
+ * (returns 1 when the range is to be found from the values). */
+static int shade_init(const tw_render *r, const tw_render_drawlist *dl, shade *sh)
 {
     const tw_render_colorby *cb = &dl->colorby;
     memset(sh, 0, sizeof *sh);
     sh->map = -1;
-    float vmin = 0.0f, vmax = 0.0f;
-    if (cb->colormap != TW_RENDER_COLORMAP_NONE) {
-        sh->map = cb->colormap == TW_RENDER_COLORMAP_TURBO ? 1 : 0;
-        vmin = cb->min;
-        vmax = cb->max;
-        if (!(vmax != vmin)) { /* automatic: the range of this frame's values */
-            vmin = INFINITY;
-            vmax = -INFINITY;
-            for (uint32_t j = 0; j < c->n_valued; j++) {
-                float v = dl->instances[c->valued[j]].value;
-                if (!isfinite(v)) continue;
-                if (v < vmin) vmin = v;
-                if (v > vmax) vmax = v;
-            }
-            if (!(vmin <= vmax)) vmin = 0.0f, vmax = 1.0f; /* no values this frame */
-        }
-        if (!(vmax > vmin)) vmax = vmin + 1.0f; /* one value, or a reversed range */
-        sh->vmin = vmin;
-        sh->vscale = 1.0f / (vmax - vmin);
-    }
     /* The pulse has a period of one second, so only the fraction matters;
      * taking it in double keeps it exact at large times. */
     sh->alarm_mix = 0.55f + 0.45f * (0.5f + 0.5f * sinf(6.2831853f * (float)(dl->time - floor(dl->time))));
@@ -175,8 +171,31 @@ static void shade_of(const tw_render *r, const twr_instances *c, const tw_render
         sh->select[k] = r->srgb_linear[twr_select_srgb[k]];
         sh->alarm[k] = r->srgb_linear[twr_alarm_srgb[k]];
     }
-    *vmin_out = vmin;
-    *vmax_out = vmax;
+    if (cb->colormap == TW_RENDER_COLORMAP_NONE) return 0;
+    sh->map = cb->colormap == TW_RENDER_COLORMAP_TURBO ? 1 : 0;
+    if (!(cb->max != cb->min)) return 1;
+    sh->vmin = cb->min;
+    sh->vmax = cb->max;
+    if (!(sh->vmax > sh->vmin)) sh->vmax = sh->vmin + 1.0f; /* a reversed range */
+    sh->vscale = 1.0f / (sh->vmax - sh->vmin);
+    return 0;
+}
+
+/* An automatic range from the lowest and highest finite value seen. */
+static void shade_set_range(shade *sh, float lo, float hi)
+{
+    if (!(lo <= hi)) lo = 0.0f, hi = 1.0f; /* no values this frame */
+    if (!(hi > lo)) hi = lo + 1.0f;        /* one value */
+    sh->vmin = lo;
+    sh->vmax = hi;
+    sh->vscale = 1.0f / (hi - lo);
+}
+
+static inline void range_add(float v, float *lo, float *hi)
+{
+    if (!isfinite(v)) return;
+    if (v < *lo) *lo = v;
+    if (v > *hi) *hi = v;
 }
 
 /* ---- the outline level of detail -------------------------------------------- */
@@ -185,17 +204,30 @@ static void shade_of(const tw_render *r, const twr_instances *c, const tw_render
  * of its mesh's bounding box in world space, and the squared diagonal of
  * that box under the instance's transform (exact for rotations and axis
  * scales); infinite for a selected element, which keeps its outline. */
-static void summary_of(const tw_render *r, const tw_render_instance *in, float out[4])
+/* A mesh's bounding box as the summary needs it: centre, squared extents. */
+typedef struct mesh_box {
+    uint32_t id;             /* the mesh it is for; 0: none yet */
+    float c[3], e2[3];
+} mesh_box;
+
+static inline void mesh_box_for(const tw_render *r, uint32_t id, mesh_box *mb)
 {
-    const mesh *me = twr_pool_item(&r->meshes, mesh_slot_of(in->mesh.id));
-    const float *b = me->bounds, *m = in->transform;
-    float size2 = 0.0f;
+    if (mb->id == id) return;
+    const float *b = ((const mesh *)twr_pool_item(&r->meshes, mesh_slot_of(id)))->bounds;
     for (int k = 0; k < 3; k++) {
-        float e = b[3 + k] - b[k];
-        size2 += (m[k] * m[k] + m[4 + k] * m[4 + k] + m[8 + k] * m[8 + k]) * e * e;
+        mb->c[k] = 0.5f * (b[k] + b[3 + k]);
+        mb->e2[k] = (b[3 + k] - b[k]) * (b[3 + k] - b[k]);
     }
-    float cx = 0.5f * (b[0] + b[3]), cy = 0.5f * (b[1] + b[4]), cz = 0.5f * (b[2] + b[5]);
-    for (int j = 0; j < 3; j++) out[j] = m[4 * j] * cx + m[4 * j + 1] * cy + m[4 * j + 2] * cz + m[4 * j + 3];
+    mb->id = id;
+}
+
+static inline void summary_of(const mesh_box *mb, const tw_render_instance *in, float out[4])
+{
+    const float *m = in->transform;
+    float size2 = 0.0f;
+    for (int k = 0; k < 3; k++) size2 += (m[k] * m[k] + m[4 + k] * m[4 + k] + m[8 + k] * m[8 + k]) * mb->e2[k];
+    for (int j = 0; j < 3; j++)
+        out[j] = m[4 * j] * mb->c[0] + m[4 * j + 1] * mb->c[1] + m[4 * j + 2] * mb->c[2] + m[4 * j + 3];
     out[3] = (in->flags & TW_RENDER_INST_SELECTED) ? INFINITY : size2;
 }
 
@@ -362,6 +394,7 @@ static tw_status ensure_records(tw_render *r, twr_instances *c, uint32_t need)
     }
     c->records = nb;
     c->records_cap = cap;
+    c->records_gen++;
     c->valid = 0;
     return st;
 }
@@ -377,6 +410,7 @@ static tw_status ensure_slot(tw_render *r, frame_slot *s, uint32_t need)
     twr_buffer_destroy(r, &s->instances);
     twr_buffer_destroy(r, &s->staging);
     s->instance_cap = 0;
+    s->gathered_count = UINT32_MAX; /* a new buffer holds nothing yet */
     VkDeviceSize bytes = (VkDeviceSize)cap * sizeof(gpu_instance);
     tw_status st = twr_buffer_create(r, bytes, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                                      MEM_DEVICE, &s->instances);
@@ -389,27 +423,38 @@ static tw_status ensure_slot(tw_render *r, frame_slot *s, uint32_t need)
 
 /* ---- the lists ------------------------------------------------------------------ */
 
-/* Sorts every instance into its list and groups the opaque and the stale
- * ones into runs of one mesh. */
-static void classify_all(tw_render *r, twr_instances *c, const tw_render_drawlist *dl)
+/* Every instance: its class and list, its record (into staging, at its
+ * own index) and its summary, in one pass; then the runs of one mesh in
+ * the opaque and the stale lists. Records coloured by value are written
+ * again once an automatic range is known. */
+static inline int drawn_class(uint32_t k) { return (k & K_LIST) != K_HIDDEN && !(k & K_DEAD_MESH); }
+
+/* The lists and runs from the classes. recheck: a mesh was made or
+ * destroyed since, so each instance's mesh is looked up again. */
+static void relist(tw_render *r, twr_instances *c, uint32_t n, int recheck)
 {
     c->n_opaque = c->n_stale = c->n_faded = c->n_valued = c->n_alarm = c->n_dead = 0;
-    uint32_t n = dl->instance_count, n_oruns = 0;
-    /* Opaque runs grow from the front of src_runs; stale runs are counted
-     * first and placed after them once the opaque ones are known. */
-    uint32_t last = UINT32_MAX;
+    uint32_t n_oruns = 0, last = UINT32_MAX;
+    mesh_check mc = { 0, 0 };
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t cls = classify(r, &dl->instances[i]);
-        c->cls[i] = cls;
-        uint32_t k = (uint32_t)cls;
+        uint64_t cls = c->cls[i];
+        uint32_t k = (uint32_t)cls, id = (uint32_t)(cls >> 32);
+        if (recheck && (k & K_LIST) != K_HIDDEN) {
+            k = mesh_live(r, id, &mc) ? k & ~(uint32_t)K_DEAD_MESH : k | K_DEAD_MESH;
+            c->cls[i] = (uint64_t)id << 32 | k;
+        }
         if (k & K_VALUED) c->valued[c->n_valued++] = i;
+        if ((k & K_LIST) == K_HIDDEN) continue;
+        if (k & K_DEAD_MESH) {
+            c->n_dead++;
+            continue;
+        }
+        if (k & K_ALARM) c->alarm[c->n_alarm++] = i;
         switch (k & K_LIST) {
-        case K_HIDDEN: continue;
-        case K_DEAD_MESH: c->n_dead++; continue;
         case K_FADED: c->faded[c->n_faded++] = i; break;
         case K_STALE: c->stale[c->n_stale++] = i; break;
         default: {
-            uint32_t slot = mesh_slot_of((uint32_t)(cls >> 32));
+            uint32_t slot = mesh_slot_of(id);
             if (slot != last) {
                 c->src_runs[n_oruns++] = (twr_src_run){ slot, c->n_opaque, 0 };
                 last = slot;
@@ -419,13 +464,13 @@ static void classify_all(tw_render *r, twr_instances *c, const tw_render_drawlis
             break;
         }
         }
-        if (k & K_ALARM) c->alarm[c->n_alarm++] = i;
     }
+    /* Stale runs after the opaque ones. */
     c->n_oruns = n_oruns;
     c->n_sruns = 0;
     last = UINT32_MAX;
     for (uint32_t j = 0; j < c->n_stale; j++) {
-        uint32_t slot = mesh_slot_of(dl->instances[c->stale[j]].mesh.id);
+        uint32_t slot = mesh_slot_of((uint32_t)(c->cls[c->stale[j]] >> 32));
         if (slot != last) {
             c->src_runs[n_oruns + c->n_sruns++] = (twr_src_run){ slot, j, 0 };
             last = slot;
@@ -434,13 +479,43 @@ static void classify_all(tw_render *r, twr_instances *c, const tw_render_drawlis
     }
 }
 
+/* Every instance: its class, its record (into staging, at its own index)
+ * and its summary, in one pass; then the lists. Records coloured by value
+ * are written again once an automatic range is known. */
+static void write_all(tw_render *r, twr_instances *c, const tw_render_drawlist *dl, shade *sh, int auto_range,
+                      gpu_instance *stg)
+{
+    const tw_render_instance *ins = dl->instances;
+    uint32_t n = dl->instance_count;
+    float lo = INFINITY, hi = -INFINITY;
+    mesh_check mc = { 0, 0 };
+    mesh_box mb = { 0 };
+    for (uint32_t i = 0; i < n; i++) {
+        const tw_render_instance *in = &ins[i];
+        uint64_t cls = classify(r, in, &mc);
+        uint32_t k = (uint32_t)cls;
+        c->cls[i] = cls;
+        write_record(r, sh, &stg[i], in);
+        if (k & K_VALUED) range_add(in->value, &lo, &hi);
+        if (!drawn_class(k)) continue;
+        mesh_box_for(r, in->mesh.id, &mb);
+        summary_of(&mb, in, c->summary[i]);
+    }
+    relist(r, c, n, 0);
+    if (auto_range) {
+        shade_set_range(sh, lo, hi);
+        for (uint32_t j = 0; j < c->n_valued; j++) write_record(r, sh, &stg[c->valued[j]], &ins[c->valued[j]]);
+    }
+}
+
 /* The instances whose version moved since their record was written, into
- * c->rewrite. Sets *moved when one of them changed list or mesh (the lists
- * are then made again and every record rewritten). */
+ * c->rewrite, their classes updated. Sets *moved when one of them changed
+ * list, mesh or pulsing (the lists are then made again). */
 static uint32_t changed_instances(tw_render *r, twr_instances *c, const tw_render_drawlist *dl, int *moved)
 {
     const uint32_t *ver = dl->instance_versions;
     uint32_t n = dl->instance_count, m = 0, now = c->stamp_now;
+    mesh_check mc = { 0, 0 };
     /* Blocks compared whole first: changes are usually few and clustered. */
     enum { BLOCK = 256 };
     for (uint32_t b0 = 0; b0 < n; b0 += BLOCK) {
@@ -449,9 +524,10 @@ static uint32_t changed_instances(tw_render *r, twr_instances *c, const tw_rende
         for (uint32_t i = b0; i < end; i++) {
             if (ver[i] == c->versions[i]) continue;
             c->versions[i] = ver[i];
-            if (classify(r, &dl->instances[i]) != c->cls[i]) {
+            uint64_t cls = classify(r, &dl->instances[i], &mc);
+            if (cls != c->cls[i]) {
+                c->cls[i] = cls;
                 *moved = 1;
-                return 0;
             }
             c->stamp[i] = now;
             c->rewrite[m++] = i;
@@ -511,6 +587,32 @@ static inline void gather_back(gather *g, uint32_t i)
     g->back++;
 }
 
+/* TW_OK when the slot's instance buffer already holds what these regions
+ * gather (the same regions, the records unchanged since); otherwise notes
+ * them as what it will hold and returns TW_ERR_STATE. */
+static tw_status keep_gathered(tw_render *r, frame_slot *s, const VkBufferCopy *g, uint32_t n)
+{
+    const twr_instances *c = &r->inst;
+    if (s->gathered_gen == c->records_gen && s->gathered_count == n && n &&
+        memcmp(s->gathered, g, (size_t)n * sizeof *g) == 0)
+        return TW_OK;
+    if (n > s->gathered_cap) {
+        size_t cap = s->gathered_cap;
+        void *items = s->gathered;
+        int grown = tw_grow(&r->alloc, &items, &cap, n, sizeof *s->gathered) == 0;
+        s->gathered = items;
+        s->gathered_cap = (uint32_t)cap;
+        if (!grown) {
+            s->gathered_count = UINT32_MAX;
+            return TW_ERR_NOMEM;
+        }
+    }
+    memcpy(s->gathered, g, (size_t)n * sizeof *g);
+    s->gathered_count = n;
+    s->gathered_gen = c->records_gen;
+    return TW_ERR_STATE;
+}
+
 /* Moves the back's regions after the front's, in order, at their place. */
 static uint32_t gather_finish(gather *g)
 {
@@ -539,45 +641,50 @@ tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_dra
     if (st != TW_OK) return st;
 
     const int retained = dl->list_id != 0 && dl->instance_versions != NULL;
-    int full = !(retained && c->valid && c->list_id == dl->list_id && c->count == n &&
-                 c->mesh_version == r->meshes.version);
+    int full = !(retained && c->valid && c->list_id == dl->list_id && c->count == n);
     if (++c->stamp_now == 0) { /* wrapped: no stamp may look current */
         memset(c->stamp, 0, c->cap * sizeof *c->stamp);
         c->stamp_now = 1;
     }
     uint32_t m = 0;
-    if (!full) m = changed_instances(r, c, dl, &full);
-    if (full) classify_all(r, c, dl);
-
-    shade sh;
-    shade_of(r, c, dl, &sh, &f->vmin, &f->vmax);
+    int moved = 0;
     if (!full) {
-        if (sh.map != c->map || sh.vmin != c->vmin || sh.vscale != c->vscale)
-            m = add_rewrites(c, c->valued, c->n_valued, m);
-        m = add_rewrites(c, c->alarm, c->n_alarm, m);
+        m = changed_instances(r, c, dl, &moved);
+        int recheck = c->mesh_version != r->meshes.version;
+        if (moved || recheck) relist(r, c, n, recheck);
     }
 
     /* The records: all of them at their own index, or the rewritten ones
-     * packed at the front of the staging segment, each copied to its index
+     * packed at the front of the staging buffer, each copied to its index
      * (neighbours merged into one region). */
+    shade sh;
+    int auto_range = shade_init(r, dl, &sh);
     gpu_instance *stg = s->staging.map;
     float(*summary)[4] = c->summary;
     const tw_render_instance *ins = dl->instances;
     uint32_t copies = 0;
     if (full) {
-        for (uint32_t i = 0; i < n; i++) {
-            write_record(r, &sh, &stg[i], &ins[i]);
-            uint32_t k = (uint32_t)c->cls[i] & K_LIST;
-            if (k >= K_OPAQUE) summary_of(r, &ins[i], summary[i]);
-        }
+        write_all(r, c, dl, &sh, auto_range, stg);
         if (n) c->copies[copies++] = (VkBufferCopy){ 0, 0, (VkDeviceSize)n * sizeof(gpu_instance) };
         if (retained) memcpy(c->versions, dl->instance_versions, (size_t)n * sizeof *c->versions);
     } else {
+        if (auto_range) {
+            float lo = INFINITY, hi = -INFINITY;
+            for (uint32_t j = 0; j < c->n_valued; j++) range_add(ins[c->valued[j]].value, &lo, &hi);
+            shade_set_range(&sh, lo, hi);
+        }
+        if (sh.map != c->map || sh.vmin != c->vmin || sh.vscale != c->vscale)
+            m = add_rewrites(c, c->valued, c->n_valued, m);
+        m = add_rewrites(c, c->alarm, c->n_alarm, m);
         const VkDeviceSize rec = sizeof(gpu_instance);
+        mesh_box mb = { 0 };
         for (uint32_t j = 0; j < m; j++) {
             uint32_t i = c->rewrite[j];
             write_record(r, &sh, &stg[j], &ins[i]);
-            if (((uint32_t)c->cls[i] & K_LIST) >= K_OPAQUE) summary_of(r, &ins[i], summary[i]);
+            if (drawn_class((uint32_t)c->cls[i])) {
+                mesh_box_for(r, ins[i].mesh.id, &mb);
+                summary_of(&mb, &ins[i], summary[i]);
+            }
             VkBufferCopy *last = copies ? &c->copies[copies - 1] : NULL;
             if (last && last->srcOffset + last->size == j * rec && last->dstOffset + last->size == i * rec)
                 last->size += rec;
@@ -585,6 +692,8 @@ tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_dra
                 c->copies[copies++] = (VkBufferCopy){ j * rec, i * rec, rec };
         }
     }
+    f->vmin = sh.map >= 0 ? sh.vmin : 0.0f;
+    f->vmax = sh.map >= 0 ? sh.vmax : 0.0f;
     f->copy_count = copies;
     f->records_written = full ? n : m;
     f->full = full;
@@ -659,6 +768,10 @@ tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_dra
     /* The back follows the front in the instance buffer. */
     for (uint32_t q = 0; q < nf0; q++) runs[q].plain_first += g.front;
     f->gather_count = gather_finish(&g);
+    if (copies) c->records_gen++;
+    st = keep_gathered(r, s, c->gathers, f->gather_count);
+    if (st == TW_ERR_NOMEM) return st;
+    if (st == TW_OK) f->gather_count = 0; /* the slot's instance buffer holds this already */
     f->drawn = g.front + g.back;
     f->outlined = outlines;
     f->skipped = c->n_dead;

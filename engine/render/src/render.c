@@ -729,6 +729,7 @@ void tw_render_free(tw_render *r)
             frame_slot *s = &r->slots[k];
             twr_buffer_destroy(r, &s->instances);
             twr_buffer_destroy(r, &s->staging);
+            tw_free(&r->alloc, s->gathered, (size_t)s->gathered_cap * sizeof *s->gathered);
             twr_buffer_destroy(r, &s->uniforms);
             if (s->fence) r->vk.d.vkDestroyFence(r->device, s->fence, NULL);
             if (s->pool) r->vk.d.vkDestroyCommandPool(r->device, s->pool, NULL);

@@ -96,6 +96,11 @@ typedef struct frame_slot {
     gpu_buffer instances;    /* device: this frame's instances in drawing order, gathered from the records */
     gpu_buffer staging;      /* host: this frame's rewritten records on their way (instances.c) */
     uint32_t instance_cap;   /* of both, in instances */
+    /* What `instances` holds: gathered by these regions from the records at
+     * generation gathered_gen (a frame drawing the same skips the copy). */
+    VkBufferCopy *gathered;
+    uint32_t gathered_count, gathered_cap;
+    uint64_t gathered_gen;
     gpu_buffer uniforms;
     VkDescriptorSet set;
     /* overlay.c: this frame's overlay pixels on their way to the GPU, and
@@ -169,6 +174,7 @@ typedef struct twr_src_run {
 typedef struct twr_instances {
     gpu_buffer records;      /* device: one gpu_instance per draw-list index */
     uint32_t records_cap;
+    uint64_t records_gen;    /* bumped whenever a record is written */
     uint64_t next_list_id;   /* tw_render_list_id */
 
     /* What the records hold. valid: they were written from draw list
