@@ -607,7 +607,7 @@ static tw_status keep_gathered(tw_render *r, frame_slot *s, const VkBufferCopy *
             return TW_ERR_NOMEM;
         }
     }
-    memcpy(s->gathered, g, (size_t)n * sizeof *g);
+    if (n) memcpy(s->gathered, g, (size_t)n * sizeof *g);
     s->gathered_count = n;
     s->gathered_gen = c->records_gen;
     return TW_ERR_STATE;
