@@ -32,8 +32,6 @@ layout(location = TWL_LOC_MODEL2) in vec4 a_model2;
  * attribute for every vertex): the colour as four half floats in x and y,
  * the pick id, the flags. */
 layout(location = TWL_LOC_INST) in uvec4 a_inst;
-/* draw.x: no outlines for this draw's instances (see twin_layout.h). */
-layout(push_constant) uniform Draw { TWL_DRAW_FIELDS; } pc;
 
 /* Flat: faces are flat, so their light is constant across them, and a
  * flat output costs lavapipe no interpolation set-up per triangle. */
@@ -95,7 +93,7 @@ void main()
     v_edge = a_edge * 2.0 - 1.0; /* sides at -1 and 1: see scene.frag */
     bool sel = (flags & TWL_FLAG_SELECTED) != 0u;
     v_outline = vec4(sel ? u.select_color.rgb : mix(lit, u.edge_color.rgb, u.edge_color.a),
-                     (u.modes.z == 0u || pc.draw.x != 0u) ? 0.0
+                     u.modes.z == 0u ? 0.0
                      : sel ? u.select_color.a : 1.0);
 #endif
     v_id = a_inst.z;

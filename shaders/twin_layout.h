@@ -63,11 +63,6 @@
 
 #define TWL_FRAME_VEC4_COUNT (4 + 11 + TWL_COLORMAP_N)
 
-/* The scene pass's push constants, per draw: no_outline != 0 draws the
- * instances without outlines (too small on screen for one: the level of
- * detail), for the variants that can draw them (section, stale, faded). */
-#define TWL_DRAW_FIELDS TWL_UVEC4(draw)
-
 /* The bare benchmark pass: one push constant block. */
 #define TWL_BENCH_FIELDS TWL_MAT4(view_proj)
 

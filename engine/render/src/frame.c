@@ -172,50 +172,49 @@ static void fill_uniforms(const tw_render *r, const target *tg, const tw_render_
     memcpy(u, &f, sizeof f);
 }
 
-/* Each draw's push constants: whether its instances go without outlines. */
-static void push_no_outline(tw_render *r, VkCommandBuffer cmd, uint32_t *current, uint32_t want)
+static void draw_part(tw_render *r, VkCommandBuffer cmd, const draw_run *run, int plain, uint32_t *draws)
 {
-    if (*current == want) return;
-    gpu_draw d = { .draw = { want, 0, 0, 0 } };
-    r->vk.d.vkCmdPushConstants(cmd, r->pl_scene, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof d, &d);
-    *current = want;
+    const mesh *me = twr_pool_item(&r->meshes, run->mesh_slot);
+    r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, plain ? run->plain_count : run->count, me->first_index,
+                             (int32_t)me->first_vertex, plain ? run->plain_first : run->first);
+    (*draws)++;
 }
 
-/* The runs' outlined parts with pipe, then their plain parts with plain
- * (in the same loop when it is the same pipeline, which then draws them
- * without outlines through the push constant). */
+/* The runs' outlined parts with pipe, then their plain parts with plain,
+ * the variant without edges (one loop when they are the same pipeline). */
 static void draw_runs(tw_render *r, VkCommandBuffer cmd, VkPipeline pipe, VkPipeline plain, const draw_run *runs,
-                      uint32_t n, uint32_t *no_outline, uint32_t *draws)
+                      uint32_t n, uint32_t *draws)
 {
     if (n == 0) return;
     r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipe);
     uint32_t plain_left = 0;
     for (uint32_t k = 0; k < n; k++) {
-        const mesh *me = twr_pool_item(&r->meshes, runs[k].mesh_slot);
-        if (runs[k].count) {
-            push_no_outline(r, cmd, no_outline, 0);
-            r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].count, me->first_index,
-                                     (int32_t)me->first_vertex, runs[k].first);
-            (*draws)++;
-        }
-        if (runs[k].plain_count && plain == pipe) {
-            push_no_outline(r, cmd, no_outline, 1);
-            r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].plain_count, me->first_index,
-                                     (int32_t)me->first_vertex, runs[k].plain_first);
-            (*draws)++;
-        } else {
+        if (runs[k].count) draw_part(r, cmd, &runs[k], 0, draws);
+        if (runs[k].plain_count && plain == pipe)
+            draw_part(r, cmd, &runs[k], 1, draws);
+        else
             plain_left += runs[k].plain_count;
-        }
     }
     if (plain_left == 0) return;
     r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, plain);
-    push_no_outline(r, cmd, no_outline, 1);
+    for (uint32_t k = 0; k < n; k++)
+        if (runs[k].plain_count) draw_part(r, cmd, &runs[k], 1, draws);
+}
+
+/* Runs whose order matters (faded: back to front), each either outlined
+ * or plain, switching pipelines as they come. */
+static void draw_runs_in_order(tw_render *r, VkCommandBuffer cmd, VkPipeline pipe, VkPipeline plain,
+                               const draw_run *runs, uint32_t n, uint32_t *draws)
+{
+    VkPipeline bound = VK_NULL_HANDLE;
     for (uint32_t k = 0; k < n; k++) {
-        if (!runs[k].plain_count) continue;
-        const mesh *me = twr_pool_item(&r->meshes, runs[k].mesh_slot);
-        r->vk.d.vkCmdDrawIndexed(cmd, me->index_count, runs[k].plain_count, me->first_index,
-                                 (int32_t)me->first_vertex, runs[k].plain_first);
-        (*draws)++;
+        int is_plain = runs[k].count == 0;
+        VkPipeline want = is_plain ? plain : pipe;
+        if (want != bound) {
+            r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, want);
+            bound = want;
+        }
+        draw_part(r, cmd, &runs[k], is_plain, draws);
     }
 }
 
@@ -326,22 +325,26 @@ tw_status tw_render_frame(tw_render *r, tw_render_target th, const tw_render_dra
          * branch still costs lavapipe the interpolation of its input. The
          * section view keeps one variant (its uniform switch still works). */
         int section = dl->section.enabled, plain = (dl->flags & TW_RENDER_DRAW_NO_EDGES) != 0;
-        VkPipeline opaque = section ? r->pipe_clip : plain ? r->pipe_opaque_plain : r->pipe_opaque;
-        VkPipeline stale_pipe = section ? r->pipe_stale_clip : plain ? r->pipe_stale_plain : r->pipe_stale;
-        VkPipeline faded = section ? r->pipe_faded_clip : plain ? r->pipe_faded_plain : r->pipe_faded;
-        /* Opaque instances too small for an outline take the plain variant
-         * (the section view's one variant hides their outline through the
-         * push constant instead, as the stale and faded passes do). */
-        VkPipeline opaque_small = section ? r->pipe_clip : r->pipe_opaque_plain;
+        /* Each pass has a variant with edges and one without (for
+         * TW_RENDER_DRAW_NO_EDGES, and for elements too small on screen for
+         * an outline). */
+        VkPipeline opaque = section ? r->pipe_clip : r->pipe_opaque;
+        VkPipeline opaque_small = section ? r->pipe_clip_plain : r->pipe_opaque_plain;
+        VkPipeline stale_pipe = section ? r->pipe_stale_clip : r->pipe_stale;
+        VkPipeline stale_small = section ? r->pipe_stale_clip_plain : r->pipe_stale_plain;
+        VkPipeline faded = section ? r->pipe_faded_clip : r->pipe_faded;
+        VkPipeline faded_small = section ? r->pipe_faded_clip_plain : r->pipe_faded_plain;
+        if (plain) {
+            opaque = opaque_small;
+            stale_pipe = stale_small;
+            faded = faded_small;
+        }
         const draw_run *runs = r->inst.runs;
         uint32_t nro = inf.opaque_runs, nrs = inf.stale_runs, nrf = inf.faded_runs;
-        /* Push constants start undefined: set once, then on change. */
-        uint32_t no_outline = UINT32_MAX;
-        push_no_outline(r, cmd, &no_outline, 0);
-        draw_runs(r, cmd, opaque, opaque_small, runs, nro, &no_outline, &draws);
-        draw_runs(r, cmd, stale_pipe, stale_pipe, runs + nro, nrs, &no_outline, &draws);
-        if (section) draw_runs(r, cmd, r->pipe_caps, r->pipe_caps, runs, nro + nrs, &no_outline, &draws);
-        draw_runs(r, cmd, faded, faded, runs + nro + nrs, nrf, &no_outline, &draws);
+        draw_runs(r, cmd, opaque, opaque_small, runs, nro, &draws);
+        draw_runs(r, cmd, stale_pipe, stale_small, runs + nro, nrs, &draws);
+        if (section) draw_runs(r, cmd, r->pipe_caps, r->pipe_caps, runs, nro + nrs, &draws);
+        draw_runs_in_order(r, cmd, faded, faded_small, runs + nro + nrs, nrf, &draws);
     }
     if (legend[2] > 0.0f && legend[3] > 0.0f) {
         r->vk.d.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, r->pipe_legend);

@@ -48,6 +48,12 @@ static const uint32_t spv_scene_plain_faded_vert[] =
 static const uint32_t spv_scene_clip_faded_vert[] =
 #include "scene_clip_faded.vert.inc"
     ;
+static const uint32_t spv_scene_clip_plain_vert[] =
+#include "scene_clip_plain.vert.inc"
+    ;
+static const uint32_t spv_scene_clip_plain_faded_vert[] =
+#include "scene_clip_plain_faded.vert.inc"
+    ;
 static const uint32_t spv_scene_faded_frag[] =
 #include "scene_faded.frag.inc"
     ;
@@ -154,13 +160,10 @@ static tw_status create_layouts(tw_render *r)
     tw_status st = twr_vk_status(r, r->vk.d.vkCreateDescriptorSetLayout(r->device, &ci, NULL, &r->dsl_frame),
                                  "vkCreateDescriptorSetLayout");
     if (st != TW_OK) return st;
-    VkPushConstantRange draw = { VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(gpu_draw) };
     VkPipelineLayoutCreateInfo pci = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
         .setLayoutCount = 1,
         .pSetLayouts = &r->dsl_frame,
-        .pushConstantRangeCount = 1,
-        .pPushConstantRanges = &draw,
     };
     st = twr_vk_status(r, r->vk.d.vkCreatePipelineLayout(r->device, &pci, NULL, &r->pl_scene),
                        "vkCreatePipelineLayout");
@@ -307,7 +310,8 @@ static tw_status create_pipeline(tw_render *r, VkShaderModule vs, VkShaderModule
 
 enum {
     M_VS, M_VS_CLIP, M_VS_CAPS, M_VS_PLAIN, M_FS, M_FS_CAPS, M_FS_PLAIN, M_FS_STALE, M_FS_PLAIN_STALE,
-    M_VS_FADED, M_VS_PLAIN_FADED, M_VS_CLIP_FADED, M_FS_FADED, M_FS_PLAIN_FADED, M_LEGEND_VS, M_LEGEND_FS, M_COUNT
+    M_VS_FADED, M_VS_PLAIN_FADED, M_VS_CLIP_FADED, M_FS_FADED, M_FS_PLAIN_FADED, M_LEGEND_VS, M_LEGEND_FS,
+    M_VS_CLIP_PLAIN, M_VS_CLIP_PLAIN_FADED, M_COUNT
 };
 
 tw_status twr_pipelines_create(tw_render *r)
@@ -333,6 +337,8 @@ tw_status twr_pipelines_create(tw_render *r)
         [M_FS_PLAIN_FADED] = { spv_scene_plain_faded_frag, sizeof spv_scene_plain_faded_frag },
         [M_LEGEND_VS] = { spv_legend_vert, sizeof spv_legend_vert },
         [M_LEGEND_FS] = { spv_legend_frag, sizeof spv_legend_frag },
+        [M_VS_CLIP_PLAIN] = { spv_scene_clip_plain_vert, sizeof spv_scene_clip_plain_vert },
+        [M_VS_CLIP_PLAIN_FADED] = { spv_scene_clip_plain_faded_vert, sizeof spv_scene_clip_plain_faded_vert },
     };
     VkShaderModule mods[M_COUNT] = { 0 };
     for (int k = 0; k < M_COUNT && st == TW_OK; k++) st = twr_shader_module(r, src[k].code, src[k].size, &mods[k]);
@@ -352,6 +358,14 @@ tw_status twr_pipelines_create(tw_render *r)
         st = create_pipeline(r, mods[M_VS_PLAIN_FADED], mods[M_FS_PLAIN_FADED], V_FADED, 1, &r->pipe_faded_plain);
     if (st == TW_OK)
         st = create_pipeline(r, mods[M_VS_CLIP_FADED], mods[M_FS_FADED], V_FADED_CLIP, 0, &r->pipe_faded_clip);
+    /* The section view's variants for elements too small for an outline. */
+    if (st == TW_OK)
+        st = create_pipeline(r, mods[M_VS_CLIP_PLAIN], mods[M_FS_PLAIN], V_CLIP, 1, &r->pipe_clip_plain);
+    if (st == TW_OK)
+        st = create_pipeline(r, mods[M_VS_CLIP_PLAIN], mods[M_FS_PLAIN_STALE], V_CLIP, 1, &r->pipe_stale_clip_plain);
+    if (st == TW_OK)
+        st = create_pipeline(r, mods[M_VS_CLIP_PLAIN_FADED], mods[M_FS_PLAIN_FADED], V_FADED_CLIP, 1,
+                             &r->pipe_faded_clip_plain);
     if (st == TW_OK) st = create_pipeline(r, mods[M_LEGEND_VS], mods[M_LEGEND_FS], V_LEGEND, 1, &r->pipe_legend);
     /* Pipelines keep what they need; the modules can go. */
     for (int k = 0; k < M_COUNT; k++)
@@ -362,10 +376,11 @@ tw_status twr_pipelines_create(tw_render *r)
 void twr_pipelines_destroy(tw_render *r)
 {
     VkDevice d = r->device;
-    VkPipeline pipes[11] = { r->pipe_opaque,     r->pipe_opaque_plain, r->pipe_clip,       r->pipe_caps,
-                             r->pipe_faded,      r->pipe_faded_plain,  r->pipe_faded_clip, r->pipe_legend,
-                             r->pipe_stale,      r->pipe_stale_plain,  r->pipe_stale_clip };
-    for (int k = 0; k < 11; k++)
+    VkPipeline pipes[] = { r->pipe_opaque,     r->pipe_opaque_plain, r->pipe_clip,           r->pipe_caps,
+                           r->pipe_faded,      r->pipe_faded_plain,  r->pipe_faded_clip,     r->pipe_legend,
+                           r->pipe_stale,      r->pipe_stale_plain,  r->pipe_stale_clip,     r->pipe_clip_plain,
+                           r->pipe_stale_clip_plain, r->pipe_faded_clip_plain };
+    for (size_t k = 0; k < sizeof pipes / sizeof pipes[0]; k++)
         if (pipes[k]) r->vk.d.vkDestroyPipeline(d, pipes[k], NULL);
     if (r->pl_scene) r->vk.d.vkDestroyPipelineLayout(d, r->pl_scene, NULL);
     if (r->dsl_frame) r->vk.d.vkDestroyDescriptorSetLayout(d, r->dsl_frame, NULL);

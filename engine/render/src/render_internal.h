@@ -218,7 +218,6 @@ typedef struct twr_instance_frame {
 } twr_instance_frame;
 
 typedef struct gpu_frame { TWL_FRAME_FIELDS; } gpu_frame;
-typedef struct gpu_draw { TWL_DRAW_FIELDS; } gpu_draw;
 
 struct tw_render {
     tw_allocator user_alloc;
@@ -245,6 +244,7 @@ struct tw_render {
     VkPipeline pipe_opaque, pipe_opaque_plain, pipe_clip, pipe_caps;
     VkPipeline pipe_faded, pipe_faded_plain, pipe_faded_clip, pipe_legend;
     VkPipeline pipe_stale, pipe_stale_plain, pipe_stale_clip;
+    VkPipeline pipe_clip_plain, pipe_stale_clip_plain, pipe_faded_clip_plain;
     VkDescriptorPool desc_pool;
 
     /* colour tables, built once (frame.c) */
