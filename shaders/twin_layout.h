@@ -28,6 +28,7 @@
 #define TWL_FLAG_STALE 4u
 #define TWL_FLAG_FADED 8u
 #define TWL_FLAG_VALUE 16u
+#define TWL_FLAG_NO_OUTLINE 64u
 
 /* Faded (x-ray) elements are drawn at this opacity. */
 #define TWL_FADED_ALPHA 0.22

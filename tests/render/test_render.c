@@ -462,6 +462,28 @@ TEST(render_edges_level_of_detail)
                 CHECK(auto_on > 5);
             }
         }
+        /* Asked to go without, the near cube has none, even with outlines forced on. */
+        inst[0].flags = TW_RENDER_INST_NO_OUTLINE;
+        dl.instances = &inst[0];
+        dl.flags = TW_RENDER_DRAW_NO_EDGES;
+        CHECK(render_and_read(&c, t, &dl, off) == 0);
+        dl.flags = 0;
+        CHECK(render_and_read(&c, t, &dl, a) == 0);
+        CHECK_EQ_INT(pixels_differ(a, off), 0);
+        dl.flags = TW_RENDER_DRAW_EDGES_ALWAYS;
+        CHECK(render_and_read(&c, t, &dl, on) == 0);
+        CHECK_EQ_INT(pixels_differ(on, off), 0);
+        /* Selected too, it shows the selection's tint and still no outline. */
+        inst[0].flags = TW_RENDER_INST_SELECTED | TW_RENDER_INST_NO_OUTLINE;
+        dl.flags = TW_RENDER_DRAW_NO_EDGES;
+        CHECK(render_and_read(&c, t, &dl, off) == 0);
+        dl.flags = 0;
+        CHECK(render_and_read(&c, t, &dl, a) == 0);
+        CHECK_EQ_INT(pixels_differ(a, off), 0);
+        inst[0].flags = TW_RENDER_INST_SELECTED;
+        CHECK(render_and_read(&c, t, &dl, on) == 0);
+        CHECK(pixels_differ(on, off) > 5);
+        inst[0].flags = 0;
         /* Selected, the far cube keeps its outline. */
         inst[1].flags = TW_RENDER_INST_SELECTED;
         dl.instances = &inst[1];

@@ -203,7 +203,8 @@ static inline void range_add(float v, float *lo, float *hi)
 /* An instance's summary for the outline test and the faded sort: the centre
  * of its mesh's bounding box in world space, and the squared diagonal of
  * that box under the instance's transform (exact for rotations and axis
- * scales); infinite for a selected element, which keeps its outline. */
+ * scales); infinite for a selected element, which keeps its outline, and
+ * minus infinity for one flagged TW_RENDER_INST_NO_OUTLINE, which has none. */
 /* A mesh's bounding box as the summary needs it: centre, squared extents. */
 typedef struct mesh_box {
     uint32_t id;             /* the mesh it is for; 0: none yet */
@@ -228,7 +229,9 @@ static inline void summary_of(const mesh_box *mb, const tw_render_instance *in, 
     for (int k = 0; k < 3; k++) size2 += (m[k] * m[k] + m[4 + k] * m[4 + k] + m[8 + k] * m[8 + k]) * mb->e2[k];
     for (int j = 0; j < 3; j++)
         out[j] = m[4 * j] * mb->c[0] + m[4 * j + 1] * mb->c[1] + m[4 * j + 2] * mb->c[2] + m[4 * j + 3];
-    out[3] = (in->flags & TW_RENDER_INST_SELECTED) ? INFINITY : size2;
+    /* Asked to go without: never outlined (the variant without edges);
+     * selected: always. */
+    out[3] = (in->flags & TW_RENDER_INST_NO_OUTLINE) ? -INFINITY : (in->flags & TW_RENDER_INST_SELECTED) ? INFINITY : size2;
 }
 
 /* Outlined when size^2 * k - depth^2 * d >= t, depth along the view

@@ -81,7 +81,7 @@ _Static_assert(sizeof(gpu_instance) == 64 && offsetof(gpu_instance, pick_id) == 
 _Static_assert(sizeof(gpu_vertex) == 20, "gpu_vertex is 20 bytes");
 _Static_assert(TWL_FLAG_SELECTED == TW_RENDER_INST_SELECTED && TWL_FLAG_ALARM == TW_RENDER_INST_ALARM &&
                    TWL_FLAG_STALE == TW_RENDER_INST_STALE && TWL_FLAG_FADED == TW_RENDER_INST_FADED &&
-                   TWL_FLAG_VALUE == TW_RENDER_INST_VALUE,
+                   TWL_FLAG_VALUE == TW_RENDER_INST_VALUE && TWL_FLAG_NO_OUTLINE == TW_RENDER_INST_NO_OUTLINE,
                "shader flag bits must equal the public TW_RENDER_INST_* bits");
 
 tw_status twr_shader_module(tw_render *r, const uint32_t *code, size_t size, VkShaderModule *out)

@@ -38,7 +38,8 @@ enum {
     TW_RENDER_INST_STALE = 1u << 2,    /* desaturated and hatched: its data is old */
     TW_RENDER_INST_FADED = 1u << 3,    /* translucent grey (x-ray), not pickable */
     TW_RENDER_INST_VALUE = 1u << 4,    /* .value is valid: coloured by data when a colormap is on */
-    TW_RENDER_INST_HIDDEN = 1u << 5    /* not drawn at all */
+    TW_RENDER_INST_HIDDEN = 1u << 5,   /* not drawn at all */
+    TW_RENDER_INST_NO_OUTLINE = 1u << 6 /* never outlined, not even when selected (the tint still shows) */
 };
 
 /* Draw-list switches (tw_render_drawlist.flags). */
