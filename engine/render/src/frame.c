@@ -1,18 +1,17 @@
-/* One frame: the draw list into the instance ring, then the command buffer.
+/* One frame: the draw list's instances (instances.c works out which
+ * records changed and the drawing order), then the command buffer: the
+ * records' upload and gather, the render pass with its opaque, stale,
+ * section and faded draws, the legend, the overlay, the readback.
  *
- * One pass over the app's instances writes the opaque ones into this frame's
- * segment of the instance ring (host-visible, mapped) and notes the stale
- * and the faded ones. Stale ones follow, drawn by pipelines with the
- * hatching that the others need not pay for; faded ones come last, sorted
- * back to front, since they blend over what lies behind them. Consecutive
- * instances of the same mesh form a run, and each run is one instanced
- * draw: a draw list grouped by mesh (the natural order of a loop over one
- * kind of entity) costs one draw per mesh. The colour each instance shows
- * (colormap, alarm pulse, stale, selected, faded) is resolved here, through
- * tables built once, so the shaders do no per-vertex state logic.
+ * Stale instances are drawn by pipelines with the hatching that the others
+ * need not pay for; faded ones come last, back to front, since they blend
+ * over what lies behind them. Each run of one mesh is one instanced draw
+ * (two when some of its elements are too small on screen for an outline),
+ * so a draw list grouped by mesh (the natural order of a loop over one kind
+ * of entity) costs about one draw per mesh.
  *
- * Nothing here allocates unless the draw list outgrew the ring (and the
- * scratch arrays sized with it), so a steady-state frame makes no heap
+ * Nothing here allocates unless the draw list outgrew the buffers and the
+ * scratch arrays sized with it, so a steady-state frame makes no heap
  * allocation. */
 #include <math.h>
 #include <string.h>
@@ -40,7 +39,7 @@ static float srgb_to_linear(float c)
 
 /* Float to IEEE half, for colours in [0, a few]: values below half's normal
  * range become 0. */
-static uint16_t half_from_float(float f)
+uint16_t twr_half_from_float(float f)
 {
     uint32_t x;
     memcpy(&x, &f, sizeof x);
@@ -58,7 +57,7 @@ void twr_tables_init(tw_render *r)
 {
     for (int k = 0; k < 256; k++) {
         r->srgb_linear[k] = srgb_to_linear((float)k / 255.0f);
-        r->srgb_half[k] = half_from_float(r->srgb_linear[k]);
+        r->srgb_half[k] = twr_half_from_float(r->srgb_linear[k]);
     }
     for (int m = 0; m < 2; m++) {
         tw_render_colormap map = m ? TW_RENDER_COLORMAP_TURBO : TW_RENDER_COLORMAP_VIRIDIS;

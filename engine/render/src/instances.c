@@ -98,20 +98,6 @@ typedef struct shade {
     float select[3], alarm[3];
 } shade;
 
-static uint16_t half_of(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    int32_t e = (int32_t)((x >> 23) & 0xFFu) - 127 + 15;
-    uint32_t mant = x & 0x7FFFFFu;
-    if (e <= 0) return (uint16_t)sign;
-    if (e >= 31) return (uint16_t)(sign | 0x7C00u);
-    uint32_t h = sign | ((uint32_t)e << 10) | (mant >> 13);
-    if (mant & 0x1000u) h++;
-    return (uint16_t)h;
-}
-
 static void shade_slow(const tw_render *r, const shade *sh, const tw_render_instance *in, uint16_t out[4])
 {
     uint32_t flags = in->flags;
@@ -134,7 +120,7 @@ static void shade_slow(const tw_render *r, const shade *sh, const tw_render_inst
         float l = 0.2126f * c[0] + 0.7152f * c[1] + 0.0722f * c[2];
         for (int k = 0; k < 3; k++) c[k] = 0.35f + 0.4f * l;
     }
-    for (int k = 0; k < 3; k++) out[k] = half_of(c[k]);
+    for (int k = 0; k < 3; k++) out[k] = twr_half_from_float(c[k]);
     out[3] = 0x3C00u; /* 1.0, unused */
 }
 

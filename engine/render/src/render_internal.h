@@ -321,6 +321,9 @@ tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_dra
 void twr_instances_record_upload(tw_render *r, frame_slot *s, VkCommandBuffer cmd, const twr_instance_frame *f);
 void twr_instances_fini(tw_render *r);
 extern const uint8_t twr_select_srgb[3], twr_alarm_srgb[3]; /* sRGB */
+/* frame.c: float to IEEE half, for colours in [0, a few] (values below
+ * half's normal range become 0). */
+uint16_t twr_half_from_float(float f);
 
 /* pipeline.c */
 tw_status twr_pipelines_create(tw_render *r);
