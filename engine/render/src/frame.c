@@ -19,9 +19,6 @@
 #include "twin/clock.h"
 #include "render_internal.h"
 
-#if defined(__SSE2__)
-#include <xmmintrin.h>
-#endif
 
 /* Daylight: a cool sky, a warm ground bounce, and the sun from the
  * south-west (over the shoulder of the usual view from -x, -y), so the two
