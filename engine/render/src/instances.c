@@ -377,7 +377,7 @@ static tw_status ensure_records(tw_render *r, twr_instances *c, uint32_t need)
                                      MEM_DEVICE, &nb);
     if (st != TW_OK) return st;
     if (c->records.buf) {
-        /* Frames in flight may still draw from the old one. */
+        /* Frames in flight may still gather from the old one. */
         deletion d = { .kind = DEL_BUFFER, .u.buffer = c->records };
         st = twr_defer_delete(r, &d);
     }
@@ -412,10 +412,7 @@ static tw_status ensure_slot(tw_render *r, frame_slot *s, uint32_t need)
 
 /* ---- the lists ------------------------------------------------------------------ */
 
-/* Every instance: its class and list, its record (into staging, at its
- * own index) and its summary, in one pass; then the runs of one mesh in
- * the opaque and the stale lists. Records coloured by value are written
- * again once an automatic range is known. */
+/* Drawn: shown, with a live mesh. */
 static inline int drawn_class(uint32_t k) { return (k & K_LIST) != K_HIDDEN && !(k & K_DEAD_MESH); }
 
 /* The lists and runs from the classes. recheck: a mesh was made or
