@@ -911,6 +911,91 @@ TEST(render_retained_equals_full_upload)
     ctx_fini(&c);
 }
 
+/* A big retained list drawn while the renderer's allocations fail one by
+ * one (its arrays and buffers growing past their first size): the frame
+ * fails cleanly or succeeds, nothing leaks, and the next frame, with
+ * memory back, shows exactly what a healthy renderer shows. */
+enum { OOM_N = 3000 };
+typedef struct oom_scene {
+    tw_render_mesh cube;
+    tw_render_instance small[BOXES], big[OOM_N];
+    uint32_t versions[OOM_N];
+    tw_render_drawlist dl_small, dl_big;
+} oom_scene;
+
+static void oom_setup(tw_render *r, oom_scene *s)
+{
+    memset(s, 0, sizeof *s);
+    s->cube = unit_cube(r);
+    boxes_scene(s->cube, s->small, &s->dl_small);
+    for (uint32_t k = 0; k < OOM_N; k++)
+        set_inst(&s->big[k], s->cube, (float)(k % 60) * 0.4f, (float)(k / 60) * 0.4f, 0.2f, 0.0f, 0.3f, 0.3f, 0.3f,
+                 (uint8_t)(80 + k % 120), 150, (uint8_t)(200 - k % 90), k + 1);
+    s->big[7].flags |= TW_RENDER_INST_ALARM;
+    s->big[20].flags |= TW_RENDER_INST_FADED;
+    s->dl_big = s->dl_small;
+    s->dl_big.camera = (tw_render_camera){ .eye = { 12.0f, -14.0f, 16.0f }, .target = { 12.0f, 10.0f, 0.0f }, .fov_y = 45.0f };
+    s->dl_big.instances = s->big;
+    s->dl_big.instance_count = OOM_N;
+    s->dl_big.list_id = tw_render_list_id(r);
+    s->dl_big.instance_versions = s->versions;
+}
+
+/* After the big list's first frame: one element moves. */
+static void oom_change(oom_scene *s)
+{
+    s->big[100].transform[3] += 1.0f;
+    s->versions[100]++;
+}
+
+TEST(render_retained_survives_allocation_failures)
+{
+    static oom_scene s;
+    uint8_t *want = malloc((size_t)W * H * 4), *px = malloc((size_t)W * H * 4);
+    REQUIRE(want && px);
+    ctx c;
+    if (ctx_init(&c) != 0) {
+        free(want);
+        free(px);
+        return;
+    }
+    tw_render_target t = make_target(c.r, W, H);
+    oom_setup(c.r, &s);
+    CHECK(render_and_read(&c, t, &s.dl_small, px) == 0);
+    CHECK(render_and_read(&c, t, &s.dl_big, px) == 0);
+    oom_change(&s);
+    CHECK(render_and_read(&c, t, &s.dl_big, want) == 0);
+    ctx_fini(&c);
+    int failed_frames = 0;
+    for (uint64_t k = 1; k < 200 && !test_failed_checks; k++) {
+        if (ctx_init(&c) != 0) break;
+        t = make_target(c.r, W, H);
+        oom_setup(c.r, &s);
+        CHECK(render_and_read(&c, t, &s.dl_small, px) == 0);
+        c.fa.fail_at = c.fa.allocations + k;
+        tw_status st = tw_render_frame(c.r, t, &s.dl_big, NULL);
+        int failed = c.fa.failures > 0;
+        c.fa.fail_at = 0;
+        if (failed) {
+            failed_frames += st != TW_OK;
+            CHECK(st == TW_OK || st == TW_ERR_NOMEM);
+        } else {
+            CHECK(st == TW_OK);
+        }
+        oom_change(&s);
+        CHECK(render_and_read(&c, t, &s.dl_big, px) == 0);
+        if (memcmp(px, want, (size_t)W * H * 4) != 0)
+            TEST_FAIL_AT(__FILE__, __LINE__, "allocation %llu failed: the next frame differs in %zu pixels",
+                         (unsigned long long)k, pixels_differ(px, want));
+        ctx_fini(&c);
+        if (!failed) break; /* past the frame's last allocation */
+    }
+    CHECK(failed_frames > 0); /* the frame did allocate, and its failures were seen */
+    fprintf(stderr, "     %d failed frames before one that allocated all it needed\n", failed_frames);
+    free(want);
+    free(px);
+}
+
 /* ---- memory -------------------------------------------------------------------------- */
 
 TEST(render_steady_state_frame_allocates_nothing)
