@@ -804,12 +804,14 @@ static void print_stats(viewer *v, const tw_render_counters *c)
     fprintf(v->out,
             "stats frames=%llu presented=%llu skipped=%llu wall=%.2fs fps=%.1f sim_time=%.1f picks=%u "
             "screenshots=%u swapchain_rebuilds=%u validation_messages=%u validation_errors=%u "
-            "ms_sim=%.2f ms_view=%.2f ms_hud=%.2f ms_render=%.2f tick=%llu state_hash=%016llx\n",
+            "ms_sim=%.2f ms_view=%.2f ms_hud=%.2f ms_render=%.2f records_per_frame=%.1f tick=%llu "
+            "state_hash=%016llx\n",
             (unsigned long long)r->frames, (unsigned long long)c->frames_presented,
             (unsigned long long)c->frames_skipped, r->wall_time,
             r->wall_time > 0 ? (double)r->frames / r->wall_time : 0.0, r->sim_time, r->picks, r->screenshots,
             c->swapchain_rebuilds, c->validation_messages, c->validation_errors, per(v, 0), per(v, 1), per(v, 2),
-            per(v, 3), (unsigned long long)(v->sim ? tw_sim_tick(v->sim) : 0), (unsigned long long)r->state_hash);
+            per(v, 3), r->frames ? (double)v->records_uploaded / (double)r->frames : 0.0,
+            (unsigned long long)(v->sim ? tw_sim_tick(v->sim) : 0), (unsigned long long)r->state_hash);
     if (v->replay)
         fprintf(v->out, "replay log=%s first_tick=%llu end_tick=%llu seeks=%u speed=%g dropped_ticks=%llu\n", v->rp_name,
                 (unsigned long long)v->rp_first, (unsigned long long)v->rp_end, r->seeks, v->speed,
@@ -926,6 +928,7 @@ static tw_status run_loop(viewer *v)
         v->phase_ms[1] += (c2 - c1) * 1e3;
         v->phase_ms[2] += (c3 - c2) * 1e3;
         v->phase_ms[3] += (c4 - c3) * 1e3;
+        v->records_uploaded += v->last_stats.records_uploaded;
         if (v->last_stats.presented) v->result->presented++;
         if (real_dt > 0.0) {
             v->frame_ms = v->frame_ms > 0.0 ? v->frame_ms * 0.9 + real_dt * 1e3 * 0.1 : real_dt * 1e3;

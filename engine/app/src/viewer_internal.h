@@ -131,6 +131,7 @@ typedef struct viewer {
     tw_render_frame_stats last_stats;
     uint64_t frame;
     double phase_ms[4];      /* summed: simulation, view build, HUD, tw_render_frame (--stats) */
+    uint64_t records_uploaded; /* summed: instance records the renderer uploaded (--stats) */
 
     /* screenshots */
     int screenshot;          /* save after this frame */
