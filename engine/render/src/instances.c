@@ -415,46 +415,49 @@ static tw_status ensure_slot(tw_render *r, frame_slot *s, uint32_t need)
 /* Drawn: shown, with a live mesh. */
 static inline int drawn_class(uint32_t k) { return (k & K_LIST) != K_HIDDEN && !(k & K_DEAD_MESH); }
 
-/* The lists and runs from the classes. recheck: a mesh was made or
- * destroyed since, so each instance's mesh is looked up again. */
-static void relist(tw_render *r, twr_instances *c, uint32_t n, int recheck)
+/* Building the lists: one instance at a time, in draw-list order. */
+typedef struct list_builder {
+    uint32_t n_oruns, last_slot;
+} list_builder;
+
+static void lists_begin(twr_instances *c, list_builder *lb)
 {
     c->n_opaque = c->n_stale = c->n_faded = c->n_valued = c->n_alarm = c->n_dead = 0;
-    uint32_t n_oruns = 0, last = UINT32_MAX;
-    mesh_check mc = { 0, 0 };
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t cls = c->cls[i];
-        uint32_t k = (uint32_t)cls, id = (uint32_t)(cls >> 32);
-        if (recheck && (k & K_LIST) != K_HIDDEN) {
-            k = mesh_live(r, id, &mc) ? k & ~(uint32_t)K_DEAD_MESH : k | K_DEAD_MESH;
-            c->cls[i] = (uint64_t)id << 32 | k;
-        }
-        if (k & K_VALUED) c->valued[c->n_valued++] = i;
-        if ((k & K_LIST) == K_HIDDEN) continue;
-        if (k & K_DEAD_MESH) {
-            c->n_dead++;
-            continue;
-        }
-        if (k & K_ALARM) c->alarm[c->n_alarm++] = i;
-        switch (k & K_LIST) {
-        case K_FADED: c->faded[c->n_faded++] = i; break;
-        case K_STALE: c->stale[c->n_stale++] = i; break;
-        default: {
-            uint32_t slot = mesh_slot_of(id);
-            if (slot != last) {
-                c->src_runs[n_oruns++] = (twr_src_run){ slot, c->n_opaque, 0 };
-                last = slot;
-            }
-            c->src_runs[n_oruns - 1].count++;
-            c->opaque[c->n_opaque++] = i;
-            break;
-        }
-        }
+    lb->n_oruns = 0;
+    lb->last_slot = UINT32_MAX;
+}
+
+static inline void lists_add(twr_instances *c, list_builder *lb, uint32_t i, uint32_t k, uint32_t id)
+{
+    if (k & K_VALUED) c->valued[c->n_valued++] = i;
+    if ((k & K_LIST) == K_HIDDEN) return;
+    if (k & K_DEAD_MESH) {
+        c->n_dead++;
+        return;
     }
-    /* Stale runs after the opaque ones. */
+    if (k & K_ALARM) c->alarm[c->n_alarm++] = i;
+    switch (k & K_LIST) {
+    case K_FADED: c->faded[c->n_faded++] = i; break;
+    case K_STALE: c->stale[c->n_stale++] = i; break;
+    default: {
+        uint32_t slot = mesh_slot_of(id);
+        if (slot != lb->last_slot) {
+            c->src_runs[lb->n_oruns++] = (twr_src_run){ slot, c->n_opaque, 0 };
+            lb->last_slot = slot;
+        }
+        c->src_runs[lb->n_oruns - 1].count++;
+        c->opaque[c->n_opaque++] = i;
+        break;
+    }
+    }
+}
+
+/* Stale runs after the opaque ones. */
+static void lists_end(twr_instances *c, const list_builder *lb)
+{
+    uint32_t n_oruns = lb->n_oruns, last = UINT32_MAX;
     c->n_oruns = n_oruns;
     c->n_sruns = 0;
-    last = UINT32_MAX;
     for (uint32_t j = 0; j < c->n_stale; j++) {
         uint32_t slot = mesh_slot_of((uint32_t)(c->cls[c->stale[j]] >> 32));
         if (slot != last) {
@@ -465,9 +468,28 @@ static void relist(tw_render *r, twr_instances *c, uint32_t n, int recheck)
     }
 }
 
-/* Every instance: its class, its record (into staging, at its own index)
- * and its summary, in one pass; then the lists. Records coloured by value
- * are written again once an automatic range is known. */
+/* The lists and runs from the classes. recheck: a mesh was made or
+ * destroyed since, so each instance's mesh is looked up again. */
+static void relist(tw_render *r, twr_instances *c, uint32_t n, int recheck)
+{
+    list_builder lb;
+    lists_begin(c, &lb);
+    mesh_check mc = { 0, 0 };
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t cls = c->cls[i];
+        uint32_t k = (uint32_t)cls, id = (uint32_t)(cls >> 32);
+        if (recheck && (k & K_LIST) != K_HIDDEN) {
+            k = mesh_live(r, id, &mc) ? k & ~(uint32_t)K_DEAD_MESH : k | K_DEAD_MESH;
+            c->cls[i] = (uint64_t)id << 32 | k;
+        }
+        lists_add(c, &lb, i, k, id);
+    }
+    lists_end(c, &lb);
+}
+
+/* Every instance: its class and list, its record (into staging, at its
+ * own index) and its summary, in one pass. Records coloured by value are
+ * written again once an automatic range is known. */
 static void write_all(tw_render *r, twr_instances *c, const tw_render_drawlist *dl, shade *sh, int auto_range,
                       gpu_instance *stg)
 {
@@ -476,18 +498,21 @@ static void write_all(tw_render *r, twr_instances *c, const tw_render_drawlist *
     float lo = INFINITY, hi = -INFINITY;
     mesh_check mc = { 0, 0 };
     mesh_box mb = { 0 };
+    list_builder lb;
+    lists_begin(c, &lb);
     for (uint32_t i = 0; i < n; i++) {
         const tw_render_instance *in = &ins[i];
         uint64_t cls = classify(r, in, &mc);
         uint32_t k = (uint32_t)cls;
         c->cls[i] = cls;
         write_record(r, sh, &stg[i], in);
+        lists_add(c, &lb, i, k, in->mesh.id);
         if (k & K_VALUED) range_add(in->value, &lo, &hi);
         if (!drawn_class(k)) continue;
         mesh_box_for(r, in->mesh.id, &mb);
         summary_of(&mb, in, c->summary[i]);
     }
-    relist(r, c, n, 0);
+    lists_end(c, &lb);
     if (auto_range) {
         shade_set_range(sh, lo, hi);
         for (uint32_t j = 0; j < c->n_valued; j++) write_record(r, sh, &stg[c->valued[j]], &ins[c->valued[j]]);
