@@ -62,7 +62,7 @@ typedef struct mesh_check {
 
 static inline int mesh_live(const tw_render *r, uint32_t id, mesh_check *mc)
 {
-    if (id != mc->id || id == 0) {
+    if (id != mc->id) { /* id 0 never matches a live mesh: mc starts at {0, 0} */
         uint32_t slot = mesh_slot_of(id);
         mc->id = id;
         mc->live = slot < r->meshes.used && r->meshes.alive[slot] && r->meshes.gen[slot] == (id >> POOL_SLOT_BITS);
@@ -598,15 +598,17 @@ static inline void gather_back(gather *g, uint32_t i)
     g->back++;
 }
 
-/* TW_OK when the slot's instance buffer already holds what these regions
- * gather (the same regions, the records unchanged since); otherwise notes
- * them as what it will hold and returns TW_ERR_STATE. */
-static tw_status keep_gathered(tw_render *r, frame_slot *s, const VkBufferCopy *g, uint32_t n)
+/* Whether the slot's instance buffer already holds what these regions
+ * gather: the same regions, from records unchanged since. */
+static int gather_held(const tw_render *r, const frame_slot *s, const VkBufferCopy *g, uint32_t n)
 {
-    const twr_instances *c = &r->inst;
-    if (s->gathered_gen == c->records_gen && s->gathered_count == n && n &&
-        memcmp(s->gathered, g, (size_t)n * sizeof *g) == 0)
-        return TW_OK;
+    return n && s->gathered_gen == r->inst.records_gen && s->gathered_count == n &&
+           memcmp(s->gathered, g, (size_t)n * sizeof *g) == 0;
+}
+
+/* Notes these regions as what the slot's instance buffer will hold. */
+static tw_status gather_note(tw_render *r, frame_slot *s, const VkBufferCopy *g, uint32_t n)
+{
     if (n > s->gathered_cap) {
         size_t cap = s->gathered_cap;
         void *items = s->gathered;
@@ -620,8 +622,8 @@ static tw_status keep_gathered(tw_render *r, frame_slot *s, const VkBufferCopy *
     }
     if (n) memcpy(s->gathered, g, (size_t)n * sizeof *g);
     s->gathered_count = n;
-    s->gathered_gen = c->records_gen;
-    return TW_ERR_STATE;
+    s->gathered_gen = r->inst.records_gen;
+    return TW_OK;
 }
 
 /* Moves the back's regions after the front's, in order, at their place. */
@@ -707,7 +709,6 @@ tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_dra
     f->vmax = sh.map >= 0 ? sh.vmax : 0.0f;
     f->copy_count = copies;
     f->records_written = full ? n : m;
-    f->full = full;
     c->valid = retained;
     c->list_id = dl->list_id;
     c->count = n;
@@ -780,9 +781,10 @@ tw_status twr_instances_prepare(tw_render *r, frame_slot *s, const tw_render_dra
     for (uint32_t q = 0; q < nf0; q++) runs[q].plain_first += g.front;
     f->gather_count = gather_finish(&g);
     if (copies) c->records_gen++;
-    st = keep_gathered(r, s, c->gathers, f->gather_count);
-    if (st == TW_ERR_NOMEM) return st;
-    if (st == TW_OK) f->gather_count = 0; /* the slot's instance buffer holds this already */
+    if (gather_held(r, s, c->gathers, f->gather_count))
+        f->gather_count = 0;
+    else if ((st = gather_note(r, s, c->gathers, f->gather_count)) != TW_OK)
+        return st;
     f->drawn = g.front + g.back;
     f->outlined = outlines;
     f->skipped = c->n_dead;

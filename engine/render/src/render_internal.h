@@ -212,7 +212,6 @@ typedef struct twr_instance_frame {
     uint32_t copy_count;     /* regions in r->inst.copies */
     uint32_t gather_count;   /* regions in r->inst.gathers */
     uint32_t records_written;
-    int full;                /* every record was written */
     uint32_t drawn, skipped, outlined;
     float vmin, vmax;        /* the colour range used */
 } twr_instance_frame;
