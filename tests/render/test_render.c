@@ -17,26 +17,15 @@
 #include "twin/render_geom.h"
 
 #include "golden.h"
+#include "render_log.h"
 
 enum { W = 160, H = 120 };
 
 /* ---- a renderer per test, validation counted through the log ---------------- */
 
-typedef struct test_log {
-    int validation;     /* "validation:" messages, including those at instance teardown */
-} test_log;
-
-static void log_sink(void *user, tw_log_level level, const char *module, const char *msg)
-{
-    test_log *tl = user;
-    if (strncmp(msg, "validation:", 11) == 0) tl->validation++;
-    if (level >= TW_LOG_WARN) fprintf(stderr, "  [%s] %s\n", module, msg);
-}
-
 typedef struct ctx {
     tw_render *r;
-    test_log tl;
-    tw_log log;
+    test_render_log rl;
     tw_failing_alloc fa;
     tw_allocator alloc;
 } ctx;
@@ -45,30 +34,10 @@ typedef struct ctx {
 static int ctx_init_desc(ctx *c, tw_render_desc desc)
 {
     memset(c, 0, sizeof *c);
-    c->log.sink = log_sink;
-    c->log.user = &c->tl;
+    test_render_log_init(&c->rl);
     c->alloc = tw_failing_alloc_allocator(&c->fa);
-    desc.validation = 1;
-    desc.log = &c->log;
     desc.alloc = &c->alloc;
-    tw_status st = tw_render_new(&desc, &c->r);
-    if (st == TW_ERR_UNSUPPORTED) {
-        snprintf(test_skip_reason, sizeof test_skip_reason, "no Vulkan device on this machine");
-        test_skipped_flag = 1;
-        return -1;
-    }
-    if (st != TW_OK) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "tw_render_new failed: %s", tw_status_str(st));
-        return -1;
-    }
-    tw_render_info info;
-    tw_render_get_info(c->r, &info);
-    if (!info.validation) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "the validation layer is not available (install vulkan-validationlayers)");
-        tw_render_free(c->r);
-        return -1;
-    }
-    return 0;
+    return test_render_open(desc, &c->rl, &c->r);
 }
 
 static int ctx_init(ctx *c) { return ctx_init_desc(c, (tw_render_desc){ 0 }); }
@@ -77,7 +46,7 @@ static void ctx_fini(ctx *c)
 {
     tw_render_free(c->r);
     c->r = NULL;
-    CHECK_EQ_INT(c->tl.validation, 0);
+    CHECK_EQ_INT(c->rl.validation, 0);
     CHECK_EQ_INT(c->fa.live_bytes, 0); /* everything the renderer allocated came back */
 }
 

@@ -14,23 +14,13 @@
 #include "twin/app.h"
 #include "twin/view.h"
 
+#include "render_log.h"
+
 enum { W = 320, H = 180 };
-
-typedef struct test_log {
-    int validation;
-} test_log;
-
-static void log_sink(void *user, tw_log_level level, const char *module, const char *msg)
-{
-    test_log *tl = user;
-    if (strncmp(msg, "validation:", 11) == 0) tl->validation++;
-    if (level >= TW_LOG_WARN) fprintf(stderr, "  [%s] %s\n", module, msg);
-}
 
 typedef struct ctx {
     tw_render *r;
-    test_log tl;
-    tw_log log;
+    test_render_log rl;
     tw_app_session s;
     int open;
     tw_view *v;
@@ -38,31 +28,11 @@ typedef struct ctx {
     uint8_t px[W * H * 4];
 } ctx;
 
-/* Skips the test (no Vulkan device) or fails it (no validation layer: the
- * tests would prove nothing without it) unless a renderer comes up. */
+/* The renderer alone (render_log.h: validation on, skip or fail without). */
 static int renderer_init(ctx *c)
 {
-    c->log.sink = log_sink;
-    c->log.user = &c->tl;
-    tw_status st = tw_render_new(&(tw_render_desc){ .validation = 1, .log = &c->log }, &c->r);
-    if (st == TW_ERR_UNSUPPORTED) {
-        snprintf(test_skip_reason, sizeof test_skip_reason, "no Vulkan device on this machine");
-        test_skipped_flag = 1;
-        return -1;
-    }
-    if (st != TW_OK) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "tw_render_new failed: %s", tw_status_str(st));
-        return -1;
-    }
-    tw_render_info info;
-    tw_render_get_info(c->r, &info);
-    if (!info.validation) {
-        TEST_FAIL_AT(__FILE__, __LINE__, "the validation layer is not available (install vulkan-validationlayers)");
-        tw_render_free(c->r);
-        c->r = NULL;
-        return -1;
-    }
-    return 0;
+    test_render_log_init(&c->rl);
+    return test_render_open((tw_render_desc){ 0 }, &c->rl, &c->r);
 }
 
 /* The scene file at path simulated to at_s seconds, its view and a W x H
@@ -99,7 +69,7 @@ static void ctx_fini(ctx *c)
     tw_view_free(c->v);
     tw_render_free(c->r);
     if (c->open) tw_app_session_close(&c->s);
-    CHECK_EQ_INT(c->tl.validation, 0);
+    CHECK_EQ_INT(c->rl.validation, 0);
     memset(c, 0, sizeof *c);
 }
 

@@ -342,7 +342,7 @@ TEST(view_retained_equals_full_upload)
     tw_render_target t2 = { 0 };
     tw_diag diag;
     tw_diag_clear(&diag);
-    REQUIRE(tw_render_new(&(tw_render_desc){ .validation = 1, .log = &c.log }, &r2) == TW_OK);
+    REQUIRE(tw_render_new(&(tw_render_desc){ .validation = 1, .log = &c.rl.log }, &r2) == TW_OK);
     CHECK(tw_view_new(r2, c.s.world, c.s.sim, &v2, &diag) == TW_OK);
     CHECK(tw_render_target_create(r2, &(tw_render_target_desc){ .width = W, .height = H }, &t2) == TW_OK);
     static uint8_t px2[W * H * 4];

@@ -12,20 +12,10 @@
 #include "twin/render.h"
 #include "twin/render_geom.h"
 
-typedef struct vlog {
-    int validation;
-} vlog;
-
-static void vlog_sink(void *user, tw_log_level level, const char *module, const char *msg)
-{
-    vlog *l = user;
-    if (strncmp(msg, "validation:", 11) == 0) l->validation++;
-    if (level >= TW_LOG_WARN) fprintf(stderr, "  [%s] %s\n", module, msg);
-}
+#include "render_log.h"
 
 typedef struct win {
-    vlog l;
-    tw_log log;
+    test_render_log rl;
     tw_platform *p;
     tw_render *r;
     tw_render_target t;
@@ -36,11 +26,10 @@ typedef struct win {
 static int win_open(win *w, uint32_t width, uint32_t height)
 {
     memset(w, 0, sizeof *w);
-    w->log.sink = vlog_sink;
-    w->log.user = &w->l;
+    test_render_log_init(&w->rl);
     tw_diag d;
     tw_diag_clear(&d);
-    tw_platform_desc pd = { .title = "twin test", .width = width, .height = height, .log = &w->log };
+    tw_platform_desc pd = { .title = "twin test", .width = width, .height = height, .log = &w->rl.log };
     tw_status st = tw_platform_new(&pd, &w->p, &d);
     if (st == TW_ERR_UNSUPPORTED) {
         snprintf(test_skip_reason, sizeof test_skip_reason, "no display: %.200s", d.message);
@@ -55,7 +44,7 @@ static int win_open(win *w, uint32_t width, uint32_t height)
     uint32_t n;
     tw_platform_vulkan_extensions(w->p, &exts, &n);
     CHECK(n >= 2); /* VK_KHR_surface and the window system's */
-    tw_render_desc rd = { .validation = 1, .log = &w->log, .instance_extensions = exts, .instance_extension_count = n };
+    tw_render_desc rd = { .validation = 1, .log = &w->rl.log, .instance_extensions = exts, .instance_extension_count = n };
     st = tw_render_new(&rd, &w->r);
     if (st == TW_ERR_UNSUPPORTED) {
         snprintf(test_skip_reason, sizeof test_skip_reason, "no Vulkan device on this machine");
@@ -96,7 +85,7 @@ static void win_close(win *w)
     if (w->t.id) CHECK_EQ_INT(tw_render_target_destroy(w->r, w->t), TW_OK);
     tw_render_free(w->r);
     tw_platform_free(w->p);
-    CHECK_EQ_INT(w->l.validation, 0);
+    CHECK_EQ_INT(w->rl.validation, 0);
 }
 
 static tw_status draw(win *w, tw_render_frame_stats *fs, const tw_render_overlay *ov)
