@@ -73,6 +73,60 @@ static void ctx_fini(ctx *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Every allocation of tw_view_new and its first tw_view_build, failed in
+ * turn, on the scene file at path loaded into a world of its own: each
+ * attempt ends in TW_OK or TW_ERR_NOMEM and leaks nothing, until one runs
+ * clean. Returns that run's instance count (-1: none within 400). */
+static int view_out_of_memory_walk(ctx *c, const char *path)
+{
+    tw_failing_alloc fa = { 0 };
+    tw_allocator alloc = tw_failing_alloc_allocator(&fa);
+    tw_ecs_world *w = tw_ecs_world_new(&(tw_ecs_world_desc){ .allocator = &alloc });
+    if (!w) {
+        TEST_FAIL_AT(__FILE__, __LINE__, "no world");
+        return -1;
+    }
+    tw_sim_components ids;
+    tw_scene scene;
+    tw_diag diag;
+    tw_diag_clear(&diag);
+    if (tw_sim_register_components(w, &ids) != TW_OK || tw_scene_load_file(w, path, NULL, &scene, &diag) != TW_OK) {
+        TEST_FAIL_AT(__FILE__, __LINE__, "loading %s failed: %s", path, diag.message);
+        tw_ecs_world_free(w);
+        return -1;
+    }
+    int64_t live0 = fa.live_bytes;
+    uint64_t base = fa.allocations;
+    int instances = -1;
+    for (uint64_t k = 1; k < 400 && instances < 0; k++) {
+        fa.fail_at = base + k;
+        tw_view *v = NULL;
+        tw_status st = tw_view_new(c->r, w, NULL, &v, NULL);
+        if (st == TW_OK) {
+            tw_view_set_scene_path(v, path); /* mesh files named relative to the scene */
+            tw_render_drawlist dl;
+            memset(&dl, 0, sizeof dl);
+            st = tw_view_build(v, NULL, 1.0, 0.0, &dl);
+            if (st == TW_OK && fa.failures == 0) {
+                tw_view_stats vs;
+                tw_view_get_stats(v, &vs);
+                instances = (int)vs.instances;
+                printf("     a clean run after %llu failing allocations\n", (unsigned long long)(k - 1));
+            }
+        }
+        CHECK(st == TW_OK || st == TW_ERR_NOMEM);
+        tw_view_free(v);
+        CHECK_EQ_INT(fa.live_bytes, live0);
+        base = fa.allocations;
+        fa.failures = 0;
+    }
+    fa.fail_at = 0;
+    tw_scene_fini(&scene);
+    tw_ecs_world_free(w);
+    CHECK_EQ_INT(fa.live_bytes, 0);
+    return instances;
+}
+
 /* The instance an entity is drawn with in dl, or NULL. */
 static const tw_render_instance *instance_of(const tw_render_drawlist *dl, tw_entity e)
 {

@@ -567,41 +567,8 @@ TEST(view_out_of_memory)
     CHECK_CONTAINS(why.message, "tw_sim_register_components");
     tw_ecs_world_free(bare);
 
-    tw_failing_alloc fa = { 0 };
-    tw_allocator alloc = tw_failing_alloc_allocator(&fa);
-    tw_ecs_world *w = tw_ecs_world_new(&(tw_ecs_world_desc){ .allocator = &alloc });
-    REQUIRE(w);
-    tw_sim_components ids;
-    REQUIRE(tw_sim_register_components(w, &ids) == TW_OK);
     char path[1024];
-    tw_scene scene;
-    tw_diag diag;
-    tw_diag_clear(&diag);
-    REQUIRE(tw_scene_load_file(w, scene_path("factory.twin.json", path, sizeof path), NULL, &scene, &diag) == TW_OK);
-    int64_t live0 = fa.live_bytes;
-    uint64_t base = fa.allocations;
-    tw_render_drawlist dl;
-    int done = 0;
-    for (uint64_t k = 1; k < 400 && !done; k++) {
-        fa.fail_at = base + k;
-        tw_view *v = NULL;
-        tw_status st = tw_view_new(c.r, w, NULL, &v, NULL);
-        if (st == TW_OK) {
-            memset(&dl, 0, sizeof dl);
-            st = tw_view_build(v, NULL, 1.0, 0.0, &dl);
-            done = st == TW_OK && fa.failures == 0;
-        }
-        CHECK(st == TW_OK || st == TW_ERR_NOMEM);
-        tw_view_free(v);
-        CHECK_EQ_INT(fa.live_bytes, live0);
-        base = fa.allocations;
-        fa.failures = 0;
-    }
-    CHECK(done);
-    fa.fail_at = 0;
-    tw_scene_fini(&scene);
-    tw_ecs_world_free(w);
-    CHECK_EQ_INT(fa.live_bytes, 0);
+    CHECK(view_out_of_memory_walk(&c, scene_path("factory.twin.json", path, sizeof path)) > 0);
     ctx_fini(&c);
 }
 
